@@ -1,0 +1,377 @@
+package subkit
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/subkit-go/subkit/internal/transport"
+)
+
+// Version is the SDK's version, sent in the User-Agent header.
+const Version = "0.1.0"
+
+const defaultTimeout = 60 * time.Second
+
+// Client creates subscriptions on ChatDash, Chargeflow and Polar. Make one
+// with New and share it: it is safe for concurrent use, and reusing it reuses
+// connections.
+type Client struct {
+	// Subscriptions holds every call of the SDK.
+	Subscriptions *SubscriptionsService
+
+	apis       [numAPIs]apiConfig
+	http       *http.Client
+	ownsHTTP   bool
+	policy     RetryPolicy
+	timeout    time.Duration
+	logger     *slog.Logger
+	userAgent  string
+	configured []API
+	send       transport.Sender
+}
+
+// apiConfig is where one API lives and the credential it takes.
+type apiConfig struct {
+	spec apiSpec
+	base string // scheme://host[:port][/prefix], no trailing slash
+	cred secret
+}
+
+// Option configures a Client in New. Options apply in order, so a later one
+// overrides an earlier one; an invalid option makes New return an error.
+type Option func(*settings) error
+
+// settings gathers options before New checks them as a whole.
+type settings struct {
+	creds      [numAPIs]secret
+	bases      [numAPIs]string
+	useEnv     bool
+	httpClient *http.Client
+	policy     RetryPolicy
+	timeout    time.Duration
+	logger     *slog.Logger
+	product    string
+}
+
+// WithAgencyKey sets the ChatDash agency API key, sent as the raw
+// "Authorization" header (no Bearer prefix). An empty key is an error.
+func WithAgencyKey(key string) Option { return withCredential(ChatDash, key) }
+
+// WithChargeflowKey sets the Chargeflow API key, sent as "x-api-key". Keys
+// act on the live account: Chargeflow has no sandbox. An empty key is an error.
+func WithChargeflowKey(key string) Option { return withCredential(Chargeflow, key) }
+
+// WithOrganizationToken sets the Polar organization access token
+// (polar_oat_…), sent as "Authorization: Bearer <token>". Production and
+// sandbox tokens are not interchangeable: see WithPolarSandbox. An empty token
+// is an error.
+func WithOrganizationToken(token string) Option { return withCredential(Polar, token) }
+
+func withCredential(api API, key string) Option {
+	return func(s *settings) error {
+		spec, _ := specFor(api)
+		if err := checkCredential(key); err != nil {
+			return fmt.Errorf("%s: %w", spec.optionName, err)
+		}
+		s.creds[spec.index] = secret(key)
+		return nil
+	}
+}
+
+// checkCredential refuses what could not travel in a header. Its messages
+// never quote the credential.
+func checkCredential(key string) error {
+	if strings.TrimSpace(key) == "" {
+		return errors.New("the credential is empty")
+	}
+	if strings.TrimSpace(key) != key {
+		return errors.New("the credential has leading or trailing white space")
+	}
+	for _, r := range key {
+		if r < 0x20 || r == 0x7f {
+			return errors.New("the credential contains a control character")
+		}
+	}
+	return nil
+}
+
+// WithEnv reads credentials from CHATDASH_AGENCY_KEY, CHARGEFLOW_API_KEY and
+// POLAR_ACCESS_TOKEN. A credential given by an explicit option wins, whatever
+// the order; unset or blank variables are ignored.
+func WithEnv() Option {
+	return func(s *settings) error { s.useEnv = true; return nil }
+}
+
+// WithBaseURL points an API at another server, given as
+// scheme://host[:port][/prefix]; the SDK appends each documented path to it.
+// The scheme must be https, except for loopback hosts (localhost, 127.0.0.0/8,
+// ::1), which may use http. User info, a query or a fragment is an error.
+func WithBaseURL(api API, rawURL string) Option {
+	return func(s *settings) error {
+		spec, ok := specFor(api)
+		if !ok {
+			return fmt.Errorf("WithBaseURL: unknown API %q", string(api))
+		}
+		base, err := checkBaseURL(rawURL)
+		if err != nil {
+			return fmt.Errorf("WithBaseURL(%s): %w", api, err)
+		}
+		s.bases[spec.index] = base
+		return nil
+	}
+}
+
+func checkBaseURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", errors.New("not a valid URL")
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return "", errors.New("the URL has no host")
+	}
+	if u.User != nil {
+		return "", errors.New("the URL must not carry user info: use the credential options")
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return "", errors.New("the URL must not have a query or fragment")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return "", errors.New("the scheme must be https (http is allowed for loopback hosts only)")
+		}
+	default:
+		return "", fmt.Errorf("the scheme must be https, not %q", u.Scheme)
+	}
+	return u.Scheme + "://" + u.Host + strings.TrimRight(u.EscapedPath(), "/"), nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// WithPolarSandbox sends Polar calls to https://sandbox-api.polar.sh. It sets
+// the same thing as WithBaseURL(Polar, …): the later of the two wins.
+func WithPolarSandbox() Option {
+	return func(s *settings) error {
+		spec, _ := specFor(Polar)
+		s.bases[spec.index] = polarSandboxBase
+		return nil
+	}
+}
+
+// WithHTTPClient makes the SDK send through c's Transport (and honour its
+// Timeout and Jar). c itself is never modified and never has
+// CloseIdleConnections called on it: the SDK keeps a shallow copy whose
+// redirect policy refuses to follow redirects. A nil client is an error.
+func WithHTTPClient(c *http.Client) Option {
+	return func(s *settings) error {
+		if c == nil {
+			return errors.New("WithHTTPClient: the client is nil")
+		}
+		s.httpClient = c
+		return nil
+	}
+}
+
+// WithRetryPolicy replaces the retry policy. Zero fields take their defaults;
+// negative ones make New fail.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(s *settings) error {
+		full, err := p.withDefaults()
+		if err != nil {
+			return fmt.Errorf("WithRetryPolicy: %w", err)
+		}
+		s.policy = full
+		return nil
+	}
+}
+
+// WithTimeout bounds a whole call: every attempt, every wait between attempts.
+// The default is 60s; 0 means no bound but the context's. Negative is an error.
+func WithTimeout(d time.Duration) Option {
+	return func(s *settings) error {
+		if d < 0 {
+			return errors.New("WithTimeout: the duration is negative")
+		}
+		s.timeout = d
+		return nil
+	}
+}
+
+// WithLogger makes the SDK log one Debug line per attempt and one Warn line
+// per retry. Lines carry the API, method, path, status, attempt, duration and
+// request ID, never headers or bodies. nil (the default) logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) error { s.logger = l; return nil }
+}
+
+// WithUserAgent puts product (such as "billing-svc/1.4") in front of the
+// SDK's own "subkit-go/<version>" in the User-Agent header.
+func WithUserAgent(product string) Option {
+	return func(s *settings) error {
+		for _, r := range product {
+			if r < 0x20 || r == 0x7f {
+				return errors.New("WithUserAgent: the product contains a control character")
+			}
+		}
+		s.product = strings.TrimSpace(product)
+		return nil
+	}
+}
+
+// New makes a Client. It needs at least one credential (WithAgencyKey,
+// WithChargeflowKey, WithOrganizationToken or WithEnv); a call to an API
+// without one fails with ErrMissingCredential before anything is sent. New
+// returns an error, never panics, on an invalid option.
+func New(opts ...Option) (*Client, error) {
+	s := settings{policy: DefaultRetryPolicy(), timeout: defaultTimeout}
+	var errs []error
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("subkit: %w", errors.Join(errs...))
+	}
+
+	c := &Client{policy: s.policy, timeout: s.timeout, logger: s.logger}
+	c.Subscriptions = &SubscriptionsService{client: c}
+	c.userAgent = "subkit-go/" + Version
+	if s.product != "" {
+		c.userAgent = s.product + " " + c.userAgent
+	}
+	for _, api := range allAPIs() {
+		spec, _ := specFor(api)
+		cfg := apiConfig{spec: spec, base: spec.defaultBase, cred: s.creds[spec.index]}
+		if s.bases[spec.index] != "" {
+			cfg.base = s.bases[spec.index]
+		}
+		if cfg.cred == "" && s.useEnv {
+			if v := strings.TrimSpace(os.Getenv(spec.envVar)); v != "" {
+				if err := checkCredential(v); err != nil {
+					return nil, fmt.Errorf("subkit: WithEnv: %s: %w", spec.envVar, err)
+				}
+				cfg.cred = secret(v)
+			}
+		}
+		if cfg.cred != "" {
+			c.configured = append(c.configured, api)
+		}
+		c.apis[spec.index] = cfg
+	}
+	if len(c.configured) == 0 {
+		return nil, fmt.Errorf("subkit: no credential: use WithAgencyKey, WithChargeflowKey, WithOrganizationToken or WithEnv: %w", ErrMissingCredential)
+	}
+	c.http, c.ownsHTTP = httpClientFor(s.httpClient)
+	c.send = transport.Sender{HTTP: c.http, Logger: c.logger, MaxBody: maxResponseBody, Policy: transport.Policy{
+		MaxAttempts: c.policy.MaxAttempts, MinBackoff: c.policy.MinBackoff, MaxBackoff: c.policy.MaxBackoff,
+		MaxRetryAfter: c.policy.MaxRetryAfter, RetryAmbiguous: c.policy.RetryAmbiguous,
+	}}
+	return c, nil
+}
+
+// httpClientFor returns the client the SDK sends with: a shallow copy of the
+// caller's, or a pooled default. Either way redirects are not followed, so a
+// credential never travels to a host the caller did not name.
+func httpClientFor(given *http.Client) (*http.Client, bool) {
+	if given != nil {
+		cp := *given
+		rt := cp.Transport
+		if rt == nil {
+			rt = http.DefaultTransport
+		}
+		// The wrapper hides CloseIdleConnections, which go-retryablehttp calls
+		// after a failure, from the caller's transport.
+		cp.Transport = roundTripperOnly{rt}
+		cp.CheckRedirect = refuseRedirect
+		return &cp, false
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 100 * numAPIs
+	t.MaxIdleConnsPerHost = 100
+	return &http.Client{Transport: &ownedTransport{t}, CheckRedirect: refuseRedirect}, true
+}
+
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// roundTripperOnly exposes RoundTrip and nothing else of a transport.
+type roundTripperOnly struct{ rt http.RoundTripper }
+
+func (r roundTripperOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	return r.rt.RoundTrip(req)
+}
+
+// ownedTransport is the default transport. Like roundTripperOnly it keeps
+// go-retryablehttp from closing idle connections after every failed call
+// (which would churn connections under load); Client.CloseIdleConnections
+// reaches the transport directly.
+type ownedTransport struct{ t *http.Transport }
+
+func (o *ownedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return o.t.RoundTrip(req)
+}
+
+// CloseIdleConnections closes the idle connections of the SDK's own default
+// transport. It does nothing to a client given with WithHTTPClient, which
+// belongs to the caller.
+func (c *Client) CloseIdleConnections() {
+	if ot, ok := c.http.Transport.(*ownedTransport); ok && c.ownsHTTP {
+		ot.t.CloseIdleConnections()
+	}
+}
+
+// String describes the client without any credential.
+func (c *Client) String() string {
+	if c == nil {
+		return "subkit.Client(nil)"
+	}
+	var b strings.Builder
+	b.WriteString("subkit.Client{")
+	for i, api := range allAPIs() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		cfg := c.apis[i]
+		cred := "no credential"
+		if cfg.cred != "" {
+			cred = "credential " + redacted
+		}
+		fmt.Fprintf(&b, "%s: %s (%s)", api, cfg.base, cred)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString is String: %#v must not walk the unexported fields.
+func (c *Client) GoString() string { return c.String() }
+
+// Format makes every verb print String, so no verb reaches the credentials.
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+
+// LogValue logs the client as its String.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+func (c *Client) api(api API) *apiConfig {
+	spec, ok := specFor(api)
+	if !ok {
+		return nil
+	}
+	return &c.apis[spec.index]
+}

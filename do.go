@@ -1,0 +1,164 @@
+package subkit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/subkit-go/subkit/internal/transport"
+	"github.com/subkit-go/subkit/internal/wire"
+)
+
+// Bounds on what the SDK reads from a server.
+const (
+	maxResponseBody = 4 << 20  // a response larger than this is refused
+	maxErrorBody    = 64 << 10 // APIError.Body keeps at most this much
+)
+
+// request describes one call for do: everything that differs between
+// endpoints, and nothing about how to send it.
+type request struct {
+	api    API
+	method string
+	path   string // escaped, starting with "/"
+	query  string // encoded, without "?"
+	body   any    // marshalled as JSON when non-nil
+	create bool   // a create may be applied without its answer arriving
+}
+
+// do is the one path every call takes: credential, headers, the retry policy,
+// response bounds, error decoding and the typed result.
+func (c *Client) do(ctx context.Context, r *request, out any, cs callSettings) (err error) {
+	info := ResponseInfo{API: r.api}
+	if cs.info != nil {
+		defer func() { *cs.info = info }()
+	}
+	cfg := c.api(r.api)
+	if cfg.cred == "" {
+		return fmt.Errorf("subkit: %s: no credential configured (use %s, or %s with WithEnv): %w",
+			r.api, cfg.spec.optionName, cfg.spec.envVar, ErrMissingCredential)
+	}
+	var body []byte
+	if r.body != nil {
+		if body, err = json.Marshal(r.body); err != nil {
+			return &ValidationError{API: r.api, Fields: []FieldError{{Message: "cannot be encoded as JSON: " + err.Error(), Code: "invalid"}}}
+		}
+	}
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+
+	res := c.sender().Send(ctx, &transport.Request{
+		Method:   r.method,
+		URL:      c.url(cfg, r),
+		Header:   c.header(cfg, body != nil),
+		Body:     body,
+		ReadOnly: !r.create,
+		LogAttrs: []slog.Attr{slog.String("api", string(r.api)), slog.String("method", r.method), slog.String("path", r.path)},
+	})
+	info.Attempts = res.Attempts
+	if res.Err != nil {
+		return &transportError{api: r.api, method: r.method, path: r.path, attempts: res.Attempts,
+			mayBeApplied: r.create && res.MayBeApplied, err: res.Err}
+	}
+	info.StatusCode, info.RequestID = res.Status, res.RequestID
+
+	if res.Status >= 200 && res.Status <= 299 {
+		if cause := decodeSuccess(&res, out); cause != nil {
+			return &APIError{API: r.api, StatusCode: res.Status, Message: "the answer could not be read",
+				RequestID: res.RequestID, Attempts: res.Attempts, Body: bounded(res.Body),
+				mayBeApplied: r.create, readOnly: !r.create, cause: cause}
+		}
+		if r.create {
+			info.Outcome = OutcomeCreated
+		}
+		return nil
+	}
+	apiErr := c.apiError(r, &res)
+	if info.RequestID == "" {
+		info.RequestID = apiErr.RequestID
+	}
+	return apiErr
+}
+
+func decodeSuccess(res *transport.Result, out any) error {
+	switch {
+	case res.TooLarge:
+		return fmt.Errorf("the body is larger than %d bytes", maxResponseBody)
+	case res.ReadErr != nil:
+		return fmt.Errorf("reading the body: %w", res.ReadErr)
+	case out == nil:
+		return nil
+	}
+	if err := json.Unmarshal(res.Body, out); err != nil {
+		return fmt.Errorf("decoding the body: %w", err)
+	}
+	return nil
+}
+
+func (c *Client) apiError(r *request, res *transport.Result) *APIError {
+	cfg := c.api(r.api)
+	e := &APIError{
+		API: r.api, StatusCode: res.Status, RequestID: res.RequestID, Attempts: res.Attempts,
+		Body: bounded(res.Body), mayBeApplied: r.create && res.MayBeApplied, readOnly: !r.create,
+	}
+	if res.Status == http.StatusTooManyRequests {
+		e.RetryAfter = res.RetryAfter
+	}
+	wi := wire.DecodeError(res.Body, cfg.spec.errorIsCode)
+	e.Code, e.Message = wi.Code, wi.Message
+	if e.RequestID == "" {
+		e.RequestID = wi.RequestID
+	}
+	for _, f := range wi.Fields {
+		e.Fields = append(e.Fields, FieldError(f))
+	}
+	switch {
+	case res.TooLarge:
+		e.Message = fmt.Sprintf("%s (body larger than %d bytes not read)", http.StatusText(res.Status), maxResponseBody)
+	case e.Message == "":
+		e.Message = http.StatusText(res.Status)
+	}
+	if res.Status >= 300 && res.Status <= 399 {
+		e.Message += " (redirects are not followed; Location: " + res.Header.Get("Location") + ")"
+	}
+	return e
+}
+
+func bounded(b []byte) []byte {
+	if len(b) > maxErrorBody {
+		b = b[:maxErrorBody]
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+func (c *Client) url(cfg *apiConfig, r *request) string {
+	u := cfg.base + r.path
+	if r.query != "" {
+		u += "?" + r.query
+	}
+	return u
+}
+
+func (c *Client) header(cfg *apiConfig, hasBody bool) http.Header {
+	h := make(http.Header, 6)
+	h.Set(cfg.spec.credHeader, cfg.spec.credPrefix+cfg.cred.reveal())
+	h.Set("Accept", "application/json")
+	h.Set("User-Agent", c.userAgent)
+	if hasBody {
+		h.Set("Content-Type", "application/json")
+	}
+	if cfg.spec.versionHeader != "" {
+		h.Set(cfg.spec.versionHeader, cfg.spec.version)
+	}
+	return h
+}
+
+func (c *Client) sender() *transport.Sender { return &c.send }

@@ -1,0 +1,185 @@
+package subkit
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Sentinel errors. Every error a call returns matches one or more of them with
+// errors.Is; errors.As gives the *APIError or *ValidationError behind it.
+var (
+	// ErrInvalidParams: client-side validation failed; nothing was sent.
+	ErrInvalidParams = errors.New("subkit: invalid params")
+	// ErrMissingCredential: the API's credential is not configured; nothing was sent.
+	ErrMissingCredential = errors.New("subkit: missing credential")
+	// ErrUnauthorized: the server answered 401.
+	ErrUnauthorized = errors.New("subkit: unauthorized")
+	// ErrForbidden: the server answered 403.
+	ErrForbidden = errors.New("subkit: forbidden")
+	// ErrNotFound: the server answered 404, or a look-up found nothing.
+	ErrNotFound = errors.New("subkit: not found")
+	// ErrRejected: the server refused the request as sent (400, 409, 422).
+	ErrRejected = errors.New("subkit: rejected")
+	// ErrRateLimited: 429, after the retries the policy allows, or with a
+	// Retry-After longer than the policy or the deadline allows.
+	ErrRateLimited = errors.New("subkit: rate limited")
+	// ErrServer: the server answered 5xx.
+	ErrServer = errors.New("subkit: server error")
+	// ErrOutcomeUnknown: the request may have been applied — a 5xx, a failure
+	// after the request was written, or a success whose body was lost. Look the
+	// subscription up before trying again (see the README).
+	ErrOutcomeUnknown = errors.New("subkit: outcome unknown")
+)
+
+// APIError is an answer from a server that was not a success, or a success
+// whose body could not be read. It carries nothing secret.
+type APIError struct {
+	API        API
+	StatusCode int
+	// Code is the machine-readable code from the body, such as
+	// "invalid_token", "NotPermitted" or "RequestValidationError"; "" if none.
+	Code string
+	// Message is the human message from the body, else the status text.
+	Message string
+	// Fields lists the per-field problems the server reported (Polar 422).
+	Fields []FieldError
+	// RequestID identifies the request to the API's support, from a
+	// request-ID header or a requestId body field; "" if the answer had none.
+	RequestID string
+	// RetryAfter is the wait the server asked for (Retry-After), if it did.
+	RetryAfter time.Duration
+	// Attempts is the number of attempts made before this error.
+	Attempts int
+	// Body is the raw body, cut at maxErrorBody bytes.
+	Body []byte
+
+	// mayBeApplied is set when the request may have taken effect although
+	// this error is what the caller gets: a 5xx to a create, a lost success
+	// body, or an earlier ambiguous attempt under RetryAmbiguous.
+	mayBeApplied bool
+	// readOnly marks errors of look-ups, for which a 5xx changes nothing.
+	readOnly bool
+	cause    error
+}
+
+// Error reads well in a log: API, status, code, message and request ID.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "subkit: %s: %d %s", e.API, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Code != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Code)
+	}
+	if e.Message != "" && e.Message != http.StatusText(e.StatusCode) {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " (request ID %s)", e.RequestID)
+	}
+	if e.cause != nil {
+		fmt.Fprintf(&b, ": %v", e.cause)
+	}
+	if e.Is(ErrOutcomeUnknown) {
+		b.WriteString(" (outcome unknown: the request may have been applied)")
+	}
+	return b.String()
+}
+
+// Is maps the status to the sentinel errors. A 5xx to a create is both
+// ErrServer and ErrOutcomeUnknown.
+func (e *APIError) Is(target error) bool {
+	s := e.StatusCode
+	switch target {
+	case ErrUnauthorized:
+		return s == http.StatusUnauthorized
+	case ErrForbidden:
+		return s == http.StatusForbidden
+	case ErrNotFound:
+		return s == http.StatusNotFound
+	case ErrRejected:
+		return s == http.StatusBadRequest || s == http.StatusConflict || s == http.StatusUnprocessableEntity
+	case ErrRateLimited:
+		return s == http.StatusTooManyRequests
+	case ErrServer:
+		return s >= 500 && s <= 599
+	case ErrOutcomeUnknown:
+		return e.mayBeApplied || (s >= 500 && s <= 599 && !e.readOnly)
+	}
+	return false
+}
+
+// Unwrap gives the cause of a success that could not be read (a decode
+// error, a body over the size limit), or nil.
+func (e *APIError) Unwrap() error { return e.cause }
+
+// FieldError is one problem with one field. Field is a dotted wire path such
+// as "metadata.plan" or "data.agentIds[0]".
+type FieldError struct {
+	Field   string
+	Message string
+	// Code is a short machine code: "required", "too_long", "invalid", … for
+	// client-side checks, the server's type for server-reported ones.
+	Code string
+}
+
+// String renders "field: message".
+func (f FieldError) String() string {
+	if f.Field == "" {
+		return f.Message
+	}
+	return f.Field + ": " + f.Message
+}
+
+// ValidationError lists every problem client-side validation found; nothing
+// was sent. errors.Is(err, ErrInvalidParams) holds.
+type ValidationError struct {
+	API    API
+	Fields []FieldError
+}
+
+// Error lists every problem.
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "subkit: %s: invalid params: ", e.API)
+	for i, f := range e.Fields {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.String())
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrInvalidParams.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalidParams }
+
+// transportError is a call that ended without a usable answer: a connection
+// failure, a timeout, a cancellation. It wraps the cause, so
+// errors.Is(err, context.DeadlineExceeded) holds, and ErrOutcomeUnknown when
+// the request may have been applied.
+type transportError struct {
+	api          API
+	method, path string
+	attempts     int
+	mayBeApplied bool
+	err          error
+}
+
+func (e *transportError) Error() string {
+	what := "the request was not sent"
+	if e.mayBeApplied {
+		what = "outcome unknown: the request may have been applied"
+	}
+	return fmt.Sprintf("subkit: %s: %s %s: %s (after %d attempt(s)): %v", e.api, e.method, e.path, what, e.attempts, e.err)
+}
+
+func (e *transportError) Unwrap() error { return e.err }
+
+func (e *transportError) Is(target error) bool { return target == ErrOutcomeUnknown && e.mayBeApplied }

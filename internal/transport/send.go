@@ -1,0 +1,289 @@
+// Package transport sends one logical call through go-retryablehttp with the
+// SDK's retry rules: retry what provably did not run (a 429, a connection that
+// failed before the request was written), and nothing that may have been
+// applied unless the caller asked for it.
+package transport
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Policy is the retry policy of a call, with every default filled in.
+type Policy struct {
+	MaxAttempts    int
+	MinBackoff     time.Duration
+	MaxBackoff     time.Duration
+	MaxRetryAfter  time.Duration
+	RetryAmbiguous bool
+}
+
+// Request is one logical call.
+type Request struct {
+	Method string
+	URL    string
+	Header http.Header
+	Body   []byte
+	// ReadOnly marks a request that changes nothing, so repeating it after
+	// any failure is safe.
+	ReadOnly bool
+	// LogAttrs identify the call in log lines (API, path): never secrets.
+	LogAttrs []slog.Attr
+}
+
+// Result is how a call ended: with an answer (Status > 0) or with Err.
+type Result struct {
+	Status    int
+	Header    http.Header
+	Body      []byte
+	RequestID string
+	// TooLarge is set when the body exceeded the limit; Body is then empty.
+	TooLarge bool
+	// ReadErr is set when the answer's body could not be read in full.
+	ReadErr error
+	Err     error
+	// Attempts counts the attempts made, refused connections included.
+	Attempts int
+	// MayBeApplied is set when some attempt may have reached the server
+	// without an answer saying it failed: a 5xx, or a failure after sending.
+	MayBeApplied bool
+	// RetryAfter is what the last 429 asked for; RetryAfterRefused is set when
+	// that was longer than the policy or the deadline allows.
+	RetryAfter        time.Duration
+	RetryAfterRefused bool
+}
+
+// Sender sends calls. It is safe for concurrent use.
+type Sender struct {
+	HTTP    *http.Client
+	Policy  Policy
+	Logger  *slog.Logger // nil: no logs
+	MaxBody int64        // bytes of a body read at most
+}
+
+// call is the state of one logical call across its attempts.
+type call struct {
+	s            *Sender
+	req          *Request
+	ctx          context.Context
+	progress     progress
+	attemptStart time.Time
+	res          Result
+	nextWait     time.Duration
+}
+
+// Send runs the call to its end and returns how it ended; it never returns an
+// open body.
+func (s *Sender) Send(ctx context.Context, r *Request) Result {
+	c := &call{s: s, req: r, ctx: ctx}
+	ctx = httptrace.WithClientTrace(ctx, c.progress.trace())
+	rreq, err := retryablehttp.NewRequestWithContext(ctx, r.Method, r.URL, bodyOrNil(r.Body))
+	if err != nil {
+		c.res.Err = err
+		return c.res
+	}
+	rreq.Header = r.Header
+	rc := &retryablehttp.Client{
+		HTTPClient:     s.HTTP,
+		Logger:         nil,
+		RetryMax:       max(s.Policy.MaxAttempts, 1) - 1,
+		RetryWaitMin:   s.Policy.MinBackoff,
+		RetryWaitMax:   s.Policy.MaxBackoff,
+		CheckRetry:     c.checkRetry,
+		Backoff:        c.backoff,
+		ErrorHandler:   passThrough,
+		RequestLogHook: c.beforeAttempt,
+	}
+	resp, err := rc.Do(rreq)
+	if err != nil {
+		c.res.Err = err
+		return c.res
+	}
+	c.read(resp)
+	return c.res
+}
+
+// bodyOrNil keeps a nil body nil: a typed nil []byte would make
+// go-retryablehttp send an empty body with Content-Length: 0 on a GET.
+func bodyOrNil(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
+}
+
+// passThrough hands the last answer or error back to Send as it is, instead
+// of go-retryablehttp's default of discarding the answer.
+func passThrough(resp *http.Response, err error, _ int) (*http.Response, error) {
+	return resp, err
+}
+
+func (c *call) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, _ int) {
+	c.progress.reset()
+	c.attemptStart = time.Now()
+}
+
+// checkRetry decides after each attempt. It never returns an error: how the
+// call ended is recorded in c.res for Send's caller to judge.
+func (c *call) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	c.res.Attempts++
+	p := c.s.Policy
+	if err != nil {
+		sent := !c.progress.notSent(err)
+		if sent {
+			c.res.MayBeApplied = true
+		}
+		c.logAttempt(0, "", err)
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		if sent && !c.req.ReadOnly && !p.RetryAmbiguous {
+			return false, nil
+		}
+		return c.planWait(ctx, c.backoffFor(c.res.Attempts)), nil
+	}
+
+	reqID := RequestIDFromHeader(resp.Header)
+	c.logAttempt(resp.StatusCode, reqID, nil)
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		wait, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if !ok {
+			c.res.RetryAfter = 0
+			return c.planWait(ctx, c.backoffFor(c.res.Attempts)), nil
+		}
+		c.res.RetryAfter = wait
+		if wait > p.MaxRetryAfter || beyondDeadline(ctx, wait) {
+			c.res.RetryAfterRefused = true
+			return false, nil
+		}
+		return c.planWait(ctx, wait), nil
+	case resp.StatusCode >= 500:
+		if !c.req.ReadOnly {
+			c.res.MayBeApplied = true
+			if !p.RetryAmbiguous {
+				return false, nil
+			}
+		}
+		return c.planWait(ctx, c.backoffFor(c.res.Attempts)), nil
+	}
+	return false, nil
+}
+
+// planWait records the wait before the next attempt, and gives up at once
+// when the context would end before it is over.
+func (c *call) planWait(ctx context.Context, wait time.Duration) bool {
+	if c.res.Attempts >= c.s.Policy.MaxAttempts || beyondDeadline(ctx, wait) {
+		return false
+	}
+	c.nextWait = wait
+	return true
+}
+
+func beyondDeadline(ctx context.Context, wait time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Now().Add(wait).After(dl)
+}
+
+// backoffFor is exponential backoff with full jitter: a uniform wait between
+// MinBackoff and min(MaxBackoff, MinBackoff·2^(attempt-1)).
+func (c *call) backoffFor(attempt int) time.Duration {
+	p := c.s.Policy
+	ceiling := p.MinBackoff
+	for i := 1; i < attempt && ceiling < p.MaxBackoff; i++ {
+		ceiling *= 2
+	}
+	ceiling = min(ceiling, p.MaxBackoff)
+	if ceiling <= p.MinBackoff {
+		return p.MinBackoff
+	}
+	return p.MinBackoff + rand.N(ceiling-p.MinBackoff+1)
+}
+
+func (c *call) backoff(_, _ time.Duration, _ int, resp *http.Response) time.Duration {
+	if c.s.Logger != nil {
+		reason := "connection failed before sending"
+		if resp != nil {
+			reason = strconv.Itoa(resp.StatusCode)
+		}
+		c.log(slog.LevelWarn, "subkit: retrying",
+			slog.Int("attempt", c.res.Attempts), slog.Duration("wait", c.nextWait), slog.String("reason", reason))
+	}
+	return c.nextWait
+}
+
+func (c *call) logAttempt(status int, reqID string, err error) {
+	if c.s.Logger == nil {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.Int("status", status),
+		slog.Int("attempt", c.res.Attempts),
+		slog.Duration("duration", time.Since(c.attemptStart)),
+		slog.String("request_id", reqID),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.log(slog.LevelDebug, "subkit: attempt", attrs...)
+}
+
+func (c *call) log(level slog.Level, msg string, attrs ...slog.Attr) {
+	all := make([]slog.Attr, 0, len(c.req.LogAttrs)+len(attrs))
+	all = append(all, c.req.LogAttrs...)
+	all = append(all, attrs...)
+	c.s.Logger.LogAttrs(c.ctx, level, msg, all...)
+}
+
+// read takes the body up to the limit, then drains a little more and closes,
+// so that the connection can be reused without reading an unbounded body.
+func (c *call) read(resp *http.Response) {
+	defer func() {
+		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
+		_ = resp.Body.Close()
+	}()
+	c.res.Status = resp.StatusCode
+	c.res.Header = resp.Header
+	c.res.RequestID = RequestIDFromHeader(resp.Header)
+	if resp.ContentLength > c.s.MaxBody {
+		c.res.TooLarge = true
+		return
+	}
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength))
+	}
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, c.s.MaxBody+1))
+	switch {
+	case n > c.s.MaxBody:
+		c.res.TooLarge = true
+	case err != nil:
+		c.res.ReadErr = err
+	default:
+		c.res.Body = buf.Bytes()
+	}
+}
+
+// drainLimit is how much of an unread body is discarded to keep the
+// connection; past it, closing is cheaper than reading.
+const drainLimit = 64 << 10
+
+// RequestIDFromHeader finds a request ID in the headers the three APIs and
+// their gateways are known to use.
+func RequestIDFromHeader(h http.Header) string {
+	for _, k := range [...]string{"X-Request-Id", "Request-Id", "X-Amzn-Requestid", "X-Amz-Apigw-Id", "X-Correlation-Id"} {
+		if v := h.Get(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,176 @@
+// Package wire decodes what the servers send that is not a typed result:
+// error bodies, in every shape the three APIs are known to use.
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+// FieldProblem is one field the server complained about.
+type FieldProblem struct {
+	Field, Message, Code string
+}
+
+// ErrorInfo is what an error body says. Empty fields were not in it.
+type ErrorInfo struct {
+	Code      string
+	Message   string
+	Fields    []FieldProblem
+	RequestID string
+}
+
+// errorBody is the union of the known shapes, decoded in one pass:
+//
+//	Polar:      {"error":"NotPermitted","detail":"…"}
+//	            {"error":"invalid_token","error_description":"…"}
+//	            {"error":"RequestValidationError","detail":[{"loc":[…],"msg":"…","type":"…"}]}
+//	            {"detail":"Not Found"}
+//	Chargeflow: {"message":"…","requestId":"…"}
+//	ChatDash:   {"message":"…"} and Stripe's {"error":{"message":"…","code":"…","type":"…"}}
+type errorBody struct {
+	Error            json.RawMessage `json:"error"`
+	ErrorDescription string          `json:"error_description"`
+	Detail           json.RawMessage `json:"detail"`
+	Message          json.RawMessage `json:"message"`
+	Code             json.RawMessage `json:"code"`
+	RequestID        json.RawMessage `json:"requestId"`
+	RequestIDSnake   json.RawMessage `json:"request_id"`
+}
+
+type stripeError struct {
+	Message string `json:"message"`
+	Code    string `json:"code"`
+	Type    string `json:"type"`
+}
+
+type detailItem struct {
+	Loc  []json.RawMessage `json:"loc"`
+	Msg  string            `json:"msg"`
+	Type string            `json:"type"`
+}
+
+// DecodeError reads an error body leniently: any field of the wrong type is
+// skipped, and a body that is not a JSON object yields an empty ErrorInfo.
+// errorIsCode says how to read a string "error": Polar puts a machine name
+// there ("NotPermitted"); other APIs put a human message.
+func DecodeError(body []byte, errorIsCode bool) ErrorInfo {
+	var info ErrorInfo
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return info
+	}
+	var eb errorBody
+	if json.Unmarshal(trimmed, &eb) != nil {
+		return info
+	}
+	info.RequestID = firstNonEmpty(asString(eb.RequestID), asString(eb.RequestIDSnake))
+	info.Code = asString(eb.Code)
+
+	errText, errMessage := asString(eb.Error), ""
+	switch {
+	case errText != "" && errorIsCode:
+		info.Code = errText
+	case errText != "":
+		errMessage = errText
+	case len(eb.Error) > 0 && eb.Error[0] == '{':
+		var se stripeError
+		if json.Unmarshal(eb.Error, &se) == nil {
+			info.Message = se.Message
+			info.Code = firstNonEmpty(se.Code, se.Type, info.Code)
+		}
+	}
+
+	if s := asString(eb.Detail); s != "" {
+		info.Message = firstNonEmpty(info.Message, s)
+	} else if len(eb.Detail) > 0 && eb.Detail[0] == '[' {
+		var items []json.RawMessage
+		if json.Unmarshal(eb.Detail, &items) == nil {
+			info.Fields = fieldProblems(items)
+		}
+	}
+	info.Message = firstNonEmpty(info.Message, eb.ErrorDescription, asString(eb.Message), errMessage)
+	if info.Message == "" && len(info.Fields) > 0 {
+		info.Message = summarize(info.Fields)
+	}
+	return info
+}
+
+func fieldProblems(items []json.RawMessage) []FieldProblem {
+	out := make([]FieldProblem, 0, len(items))
+	for _, raw := range items {
+		var it detailItem
+		if json.Unmarshal(raw, &it) != nil {
+			continue
+		}
+		out = append(out, FieldProblem{Field: locPath(it.Loc), Message: it.Msg, Code: it.Type})
+	}
+	return out
+}
+
+// locPath turns a FastAPI location such as ["body","metadata","k"] or
+// ["body","items",0] into "metadata.k" or "items[0]"; the leading "body" or
+// "query" says where, not which field, so it is dropped.
+func locPath(loc []json.RawMessage) string {
+	var b strings.Builder
+	for i, raw := range loc {
+		if s, ok := stringValue(raw); ok {
+			if i == 0 && (s == "body" || s == "query" || s == "path" || s == "header") && len(loc) > 1 {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s)
+			continue
+		}
+		if n, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64); err == nil {
+			b.WriteString("[" + strconv.FormatInt(n, 10) + "]")
+		}
+	}
+	return b.String()
+}
+
+func summarize(fields []FieldProblem) string {
+	const most = 3
+	parts := make([]string, 0, most)
+	for i, f := range fields {
+		if i == most {
+			parts = append(parts, "…")
+			break
+		}
+		if f.Field != "" {
+			parts = append(parts, f.Field+": "+f.Message)
+		} else {
+			parts = append(parts, f.Message)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func asString(raw json.RawMessage) string {
+	s, _ := stringValue(raw)
+	return s
+}
+
+func stringValue(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

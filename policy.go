@@ -1,0 +1,87 @@
+package subkit
+
+import (
+	"errors"
+	"time"
+)
+
+// RetryPolicy says when a call is tried again. A zero field means its default,
+// so RetryPolicy{} behaves as DefaultRetryPolicy().
+//
+// Whatever the policy, a request that may have been applied (a 5xx, a timeout
+// or a reset after the request was written) is not repeated unless
+// RetryAmbiguous is set: the three APIs take no idempotency key, so a repeat
+// could create a second subscription.
+type RetryPolicy struct {
+	// MaxAttempts is the number of attempts in all, the first included; 1
+	// turns retrying off. Default 4. Negative is an error.
+	MaxAttempts int
+	// MinBackoff is the shortest wait between attempts. Default 500ms.
+	MinBackoff time.Duration
+	// MaxBackoff caps the exponential backoff. Default 10s.
+	MaxBackoff time.Duration
+	// MaxRetryAfter is the longest Retry-After the SDK waits for; a longer ask
+	// ends the call at once with ErrRateLimited and APIError.RetryAfter set.
+	// Default 60s.
+	MaxRetryAfter time.Duration
+	// RetryAmbiguous also retries requests that may have been applied (a 5xx,
+	// a failure after the request was written). It can create duplicates.
+	// Default false.
+	RetryAmbiguous bool
+}
+
+// Default values of RetryPolicy's fields.
+const (
+	defaultMaxAttempts   = 4
+	defaultMinBackoff    = 500 * time.Millisecond
+	defaultMaxBackoff    = 10 * time.Second
+	defaultMaxRetryAfter = 60 * time.Second
+)
+
+// DefaultRetryPolicy returns the policy a Client uses unless WithRetryPolicy
+// says otherwise: 4 attempts, backoff from 500ms to 10s, Retry-After honoured
+// up to 60s, ambiguous failures not retried.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{
+		MaxAttempts:   defaultMaxAttempts,
+		MinBackoff:    defaultMinBackoff,
+		MaxBackoff:    defaultMaxBackoff,
+		MaxRetryAfter: defaultMaxRetryAfter,
+	}
+}
+
+// withDefaults fills zero fields and refuses negative ones.
+func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
+	var errs []error
+	if p.MaxAttempts < 0 {
+		errs = append(errs, errors.New("MaxAttempts is negative"))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"MinBackoff", p.MinBackoff}, {"MaxBackoff", p.MaxBackoff}, {"MaxRetryAfter", p.MaxRetryAfter}} {
+		if d.v < 0 {
+			errs = append(errs, errors.New(d.name+" is negative"))
+		}
+	}
+	if len(errs) > 0 {
+		return p, errors.Join(errs...)
+	}
+	def := DefaultRetryPolicy()
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = def.MaxAttempts
+	}
+	if p.MinBackoff == 0 {
+		p.MinBackoff = def.MinBackoff
+	}
+	if p.MaxBackoff == 0 {
+		p.MaxBackoff = max(def.MaxBackoff, p.MinBackoff)
+	}
+	if p.MaxRetryAfter == 0 {
+		p.MaxRetryAfter = def.MaxRetryAfter
+	}
+	if p.MinBackoff > p.MaxBackoff {
+		return p, errors.New("MinBackoff is greater than MaxBackoff")
+	}
+	return p, nil
+}
