@@ -1,0 +1,166 @@
+package subkit_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/subkit-go/subkit"
+)
+
+func fullConnectParams() *subkit.ConnectSubscriptionParams {
+	return &subkit.ConnectSubscriptionParams{
+		ClientID: "64abc123def456789012345a",
+		AgentIDs: []string{"64abc123def456789012345b", "64abc123def456789012345c"},
+		SelectedProduct: subkit.ConnectProduct{
+			ProductID: "prod_ABC123XYZ",
+			StartDate: time.Unix(1700000000, 0),
+			Pricing:   subkit.ConnectPricing{Metrics: subkit.MetricMinutes},
+		},
+		CouponID:    "coupon_SUMMER",
+		TaxSettings: subkit.ConnectTaxSettings{Enabled: true, Country: "US", PostalCode: "94102"},
+	}
+}
+
+func TestCreateConnectSendsTheDocumentedRequest(t *testing.T) {
+	cases := []struct {
+		name   string
+		params *subkit.ConnectSubscriptionParams
+		body   string
+	}{
+		{
+			name:   "full",
+			params: fullConnectParams(),
+			body: `{"data":{"clientId":"64abc123def456789012345a",
+				"agentIds":["64abc123def456789012345b","64abc123def456789012345c"],
+				"selectedProduct":{"productId":"prod_ABC123XYZ","startDate":1700000000,"pricing":{"metrics":"minutes"}},
+				"couponId":"coupon_SUMMER","taxSettings":{"enabled":true,"country":"US","postalCode":"94102"}}}`,
+		},
+		{
+			name: "minimal: the reference example",
+			params: &subkit.ConnectSubscriptionParams{
+				ClientID: "64abc123def456789012345a",
+				AgentIDs: []string{"64abc123def456789012345b"},
+				SelectedProduct: subkit.ConnectProduct{ProductID: "prod_ABC123XYZ",
+					StartDate: time.Unix(1700000000, 999_000_000), Pricing: subkit.ConnectPricing{Metrics: "minutes"}},
+			},
+			body: `{"data":{"clientId":"64abc123def456789012345a","agentIds":["64abc123def456789012345b"],
+				"selectedProduct":{"productId":"prod_ABC123XYZ","startDate":1700000000,"pricing":{"metrics":"minutes"}},
+				"couponId":"","taxSettings":{"enabled":false}}}`,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMock(t)
+			m.on(http.MethodPost, chatdashCreateURL, answer(200, fixture(t, "chatdash-create-subscription.json")))
+			c := newClient(t, m, subkit.WithUserAgent("billing-svc/1.4"))
+
+			_, err := c.Subscriptions.CreateConnect(context.Background(), chatdashAccount, tc.params)
+			require.NoError(t, err)
+
+			reqs := m.requests()
+			require.Len(t, reqs, 1)
+			r := reqs[0]
+			assert.Equal(t, http.MethodPost, r.Method)
+			assert.Equal(t, chatdashCreateURL, r.URL)
+			assert.Equal(t, testAgencyKey, r.Header.Get("Authorization"), "raw key, no Bearer")
+			assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+			assert.Equal(t, "application/json", r.Header.Get("Accept"))
+			assert.Equal(t, "billing-svc/1.4 subkit-go/"+subkit.Version, r.Header.Get("User-Agent"))
+			assert.Empty(t, r.Header.Get("x-api-key"), "no other API's credential")
+			assert.Empty(t, r.Header.Get("Polar-Version"))
+			requireJSON(t, tc.body, r.Body)
+		})
+	}
+}
+
+func TestCreateConnectEscapesTheAccountID(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodPost, "https://api.chat-dash.com/v1/public/stripe/connect/accounts/acct%2F..%3Fx=1/subscriptions",
+		answer(200, fixture(t, "chatdash-create-subscription.json")))
+	c := newClient(t, m)
+	_, err := c.Subscriptions.CreateConnect(context.Background(), "acct/..?x=1", fullConnectParams())
+	require.NoError(t, err)
+	require.Len(t, m.requests(), 1)
+}
+
+func TestCreateConnectDecodesTheFixture(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodPost, chatdashCreateURL, answer(200, fixture(t, "chatdash-create-subscription.json"), "X-Request-Id", "req_cd_1"))
+	c := newClient(t, m)
+	var info subkit.ResponseInfo
+	s, err := c.Subscriptions.CreateConnect(context.Background(), chatdashAccount, fullConnectParams(), subkit.WithResponseInfo(&info))
+	require.NoError(t, err)
+
+	unix := func(secs int64) *time.Time { t := time.Unix(secs, 0).UTC(); return &t }
+	want := &subkit.ConnectSubscription{
+		ID:                 "sub_sched_1ABC123DEF456GHI",
+		Type:               "schedule",
+		Status:             "not_started",
+		Customer:           subkit.ConnectCustomer{ID: "cus_ABC123XYZ", Email: "owner@example.com"},
+		CurrentPeriodStart: unix(1700000000),
+		CurrentPeriodEnd:   unix(1702600000),
+		StartDate:          unix(1700000000),
+		Created:            time.Unix(1700000000, 0).UTC(),
+		CollectionMethod:   "charge_automatically",
+		CancelAtPeriodEnd:  false,
+		CanceledAt:         nil,
+		Product:            subkit.ConnectProductSummary{ID: "prod_ABC123XYZ", Name: "Pro Plan"},
+		AutomaticTax:       false,
+		Coupon:             "",
+		PriceIDs:           []string{"price_ABC123", "price_DEF456"},
+		Agents:             "Agent 1",
+	}
+	assert.Equal(t, want, s)
+	assert.Equal(t, subkit.ResponseInfo{API: subkit.ChatDash, StatusCode: 200, RequestID: "req_cd_1", Attempts: 1,
+		Outcome: subkit.OutcomeCreated}, info)
+}
+
+func TestConnectSubscriptionDecodesEveryShape(t *testing.T) {
+	cases := []struct {
+		name  string
+		body  string
+		check func(t *testing.T, s *subkit.ConnectSubscription)
+	}{
+		{"customer as a bare ID (the get endpoint)", `{"id":"sub_1","customer":"cus_9","created":1700000000}`,
+			func(t *testing.T, s *subkit.ConnectSubscription) {
+				assert.Equal(t, subkit.ConnectCustomer{ID: "cus_9"}, s.Customer)
+			}},
+		{"keys absent", `{"id":"sub_1"}`, func(t *testing.T, s *subkit.ConnectSubscription) {
+			assert.Nil(t, s.StartDate)
+			assert.Nil(t, s.CurrentPeriodEnd)
+			assert.True(t, s.Created.IsZero())
+			assert.Nil(t, s.PriceIDs)
+		}},
+		{"nulls and a cancellation", `{"id":"sub_1","customer":null,"current_period_start":null,"startDate":null,
+			"canceled_at":1700000123,"cancel_at_period_end":true,"cancelAtPeriodEndDisplay":"Cancels on Nov 30"}`,
+			func(t *testing.T, s *subkit.ConnectSubscription) {
+				assert.Nil(t, s.CurrentPeriodStart)
+				require.NotNil(t, s.CanceledAt)
+				assert.Equal(t, time.Unix(1700000123, 0).UTC(), *s.CanceledAt)
+				assert.True(t, s.CancelAtPeriodEnd)
+				require.NotNil(t, s.CancelAtPeriodEndDisplay)
+				assert.Equal(t, "Cancels on Nov 30", *s.CancelAtPeriodEndDisplay)
+			}},
+		{"unknown keys and values kept", `{"id":"sub_1","type":"subscription","status":"paused_forever",
+			"pricing":{"amount":"10.00"},"totalPrice":1000,"agents":"Agent 1, Agent 2"}`,
+			func(t *testing.T, s *subkit.ConnectSubscription) {
+				assert.Equal(t, "subscription", s.Type)
+				assert.Equal(t, "paused_forever", s.Status)
+				assert.Equal(t, "Agent 1, Agent 2", s.Agents)
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMock(t)
+			m.on(http.MethodPost, chatdashCreateURL, answer(200, tc.body))
+			s, err := newClient(t, m).Subscriptions.CreateConnect(context.Background(), chatdashAccount, fullConnectParams())
+			require.NoError(t, err)
+			tc.check(t, s)
+		})
+	}
+}
