@@ -359,11 +359,10 @@ func (c *Client) String() string {
 	return b.String()
 }
 
-// GoString is String: %#v must not walk the unexported fields.
-func (c *Client) GoString() string { return c.String() }
-
-// Format makes every verb print String, so no verb reaches the credentials.
-func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+// Format prints String for every verb and flag. It has a value receiver so
+// that a Client copied by value (fmt.Sprint(*c)) is covered too: fmt would
+// otherwise walk the unexported fields, credentials included.
+func (c Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
 
 // LogValue logs the client as its String.
 func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }

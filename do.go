@@ -46,6 +46,9 @@ func (c *Client) do(ctx context.Context, r *request, out any, cs callSettings) (
 			return &ValidationError{API: r.api, Fields: []FieldError{{Message: "cannot be encoded as JSON: " + err.Error(), Code: "invalid"}}}
 		}
 	}
+	if ctx.Err() != nil {
+		return &transportError{api: r.api, method: r.method, path: r.path, err: ctx.Err()}
+	}
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)

@@ -1,6 +1,8 @@
 package subkit
 
 import (
+	"fmt"
+
 	"github.com/subkit-go/subkit/internal/validate"
 )
 
@@ -10,8 +12,11 @@ type SubscriptionsService struct {
 	client *Client
 }
 
-// String names the service without printing the client it belongs to.
-func (s *SubscriptionsService) String() string { return "subkit.SubscriptionsService" }
+// Format prints only the service's name, for every verb: the client it
+// belongs to holds credentials.
+func (s SubscriptionsService) Format(f fmt.State, _ rune) {
+	_, _ = f.Write([]byte("subkit.SubscriptionsService"))
+}
 
 // invalid turns the problems validation found into the error a call returns,
 // or nil when there are none.
