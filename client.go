@@ -26,15 +26,14 @@ type Client struct {
 	// Subscriptions holds every call of the SDK.
 	Subscriptions *SubscriptionsService
 
-	apis       [numAPIs]apiConfig
-	http       *http.Client
-	ownsHTTP   bool
-	policy     RetryPolicy
-	timeout    time.Duration
-	logger     *slog.Logger
-	userAgent  string
-	configured []API
-	send       transport.Sender
+	apis      [numAPIs]apiConfig
+	http      *http.Client
+	ownsHTTP  bool
+	policy    RetryPolicy
+	timeout   time.Duration
+	logger    *slog.Logger
+	userAgent string
+	send      transport.Sender
 }
 
 // apiConfig is where one API lives and the credential it takes.
@@ -257,6 +256,7 @@ func New(opts ...Option) (*Client, error) {
 	if s.product != "" {
 		c.userAgent = s.product + " " + c.userAgent
 	}
+	configured := 0
 	for _, api := range allAPIs() {
 		spec, _ := specFor(api)
 		cfg := apiConfig{spec: spec, base: spec.defaultBase, cred: s.creds[spec.index]}
@@ -272,11 +272,11 @@ func New(opts ...Option) (*Client, error) {
 			}
 		}
 		if cfg.cred != "" {
-			c.configured = append(c.configured, api)
+			configured++
 		}
 		c.apis[spec.index] = cfg
 	}
-	if len(c.configured) == 0 {
+	if configured == 0 {
 		return nil, fmt.Errorf("subkit: no credential: use WithAgencyKey, WithChargeflowKey, WithOrganizationToken or WithEnv: %w", ErrMissingCredential)
 	}
 	c.http, c.ownsHTTP = httpClientFor(s.httpClient)

@@ -26,7 +26,7 @@ func TestParseRetryAfter(t *testing.T) {
 		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
 		{"Mon, 23 Nov 2026 12:00:30 GMT", 30 * time.Second, true},
 		{"Monday, 23-Nov-26 12:00:30 GMT", 30 * time.Second, true}, // RFC 850
-		{"Mon Nov 23 12:00:30 2026", 30 * time.Second, true},      // asctime
+		{"Mon Nov 23 12:00:30 2026", 30 * time.Second, true},       // asctime
 		{"Mon, 23 Nov 9999 12:00:30 GMT", maxRetryAfter, true},
 		{"tomorrow", 0, false},
 	}

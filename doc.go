@@ -1,0 +1,39 @@
+// Package subkit creates subscriptions on three billing APIs through one
+// Client:
+//
+//   - ChatDash: an agency creates a Stripe Connect subscription (schedule) for
+//     one of its clients (CreateConnect, agency API key);
+//   - Chargeflow: a merchant records the subscription behind a disputed charge
+//     so that the dispute can be won (CreateForDispute, API key);
+//   - Polar: an organization subscribes an existing customer, by Polar ID or
+//     by its own external ID, to a free recurring product (CreateForCustomer,
+//     CreateForExternalCustomer, organization access token).
+//
+// # Calls
+//
+// Every call validates its parameters before sending anything (a
+// *ValidationError naming every bad field, errors.Is ErrInvalidParams), sends
+// the documented request with the API's credential, and decodes the answer
+// into a typed result or an *APIError.
+//
+// # Retries never duplicate
+//
+// None of the three APIs accepts an idempotency key, so a create whose answer
+// is lost may or may not have happened. subkit retries only what provably did
+// not run: a 429 (after its Retry-After, within RetryPolicy.MaxRetryAfter and
+// the deadline) and a connection that failed before the request was written.
+// A 5xx, a timeout or a reset after sending ends the call with an error that
+// matches ErrOutcomeUnknown, unless RetryPolicy.RetryAmbiguous says otherwise.
+//
+// # Errors
+//
+// Every error matches sentinel errors with errors.Is (ErrRejected,
+// ErrRateLimited, ErrOutcomeUnknown, …) and gives an *APIError or
+// *ValidationError with errors.As. No error, log line or formatted value
+// carries a credential.
+//
+// # Testing
+//
+// Package subkittest serves in-memory fakes of the three APIs over a loopback
+// server, the way net/http/httptest serves net/http.
+package subkit
