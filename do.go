@@ -1,8 +1,10 @@
 package subkit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -96,6 +98,11 @@ func decodeSuccess(res *transport.Result, out any) error {
 		return fmt.Errorf("reading the body: %w", res.ReadErr)
 	case out == nil:
 		return nil
+	}
+	// A success must carry the result: "null" or nothing would decode into
+	// a zero value without complaint.
+	if b := bytes.TrimSpace(res.Body); len(b) == 0 || string(b) == "null" {
+		return errors.New("the body is empty")
 	}
 	if err := json.Unmarshal(res.Body, out); err != nil {
 		return fmt.Errorf("decoding the body: %w", err)

@@ -198,3 +198,15 @@ func TestValidationErrorListsEveryProblem(t *testing.T) {
 	assert.EqualError(t, err, "subkit: polar: invalid params: product_id: is required; customer_id: must be a version 4 UUID")
 	assertSentinels(t, err, "ErrInvalidParams")
 }
+
+func TestEmptySuccessBodyIsOutcomeUnknown(t *testing.T) {
+	for _, body := range []string{"", "null", "  \n"} {
+		m := newMock(t)
+		m.on(http.MethodPost, polarCreateURL, answer(201, body))
+		err := polarCustomer(nil)(newClient(t, m))
+		var ae *subkit.APIError
+		require.ErrorAs(t, err, &ae, "body %q", body)
+		assert.Contains(t, err.Error(), "the body is empty")
+		assertSentinels(t, err, "ErrOutcomeUnknown")
+	}
+}
