@@ -122,7 +122,8 @@ func isHex(c byte) bool {
 
 // UUID4 checks a required UUID of version 4 (RFC 9562 variant). It accepts
 // the forms the Polar server parses: canonical with hyphens, 32 bare hex
-// digits, braced, and urn:uuid:, in either case.
+// digits, braced, and a lower-case "urn:uuid:" prefix; hex digits in either
+// case.
 func (p *Problems) UUID4(field, v string) bool {
 	if v == "" {
 		p.Add(field, CodeRequired, "is required")
@@ -137,8 +138,8 @@ func (p *Problems) UUID4(field, v string) bool {
 
 // IsUUID4 reports whether v is a version 4 UUID in one of the accepted forms.
 func IsUUID4(v string) bool {
-	if len(v) > 9 && strings.EqualFold(v[:9], "urn:uuid:") {
-		v = v[9:]
+	if rest, ok := strings.CutPrefix(v, "urn:uuid:"); ok {
+		v = rest
 	} else if len(v) == 38 && v[0] == '{' && v[37] == '}' {
 		v = v[1:37]
 	}

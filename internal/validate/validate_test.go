@@ -11,7 +11,7 @@ func TestIsUUID4(t *testing.T) {
 		"d8dd2de1-21b7-4a41-8bc3-ce909c0cfe23", "D8DD2DE1-21B7-4A41-9BC3-CE909C0CFE23",
 		"d8dd2de1-21b7-4a41-abc3-ce909c0cfe23", "d8dd2de1-21b7-4a41-bbc3-ce909c0cfe23",
 		"d8dd2de121b74a418bc3ce909c0cfe23", "{d8dd2de1-21b7-4a41-8bc3-ce909c0cfe23}",
-		"urn:uuid:d8dd2de1-21b7-4a41-8bc3-ce909c0cfe23", "URN:UUID:d8dd2de1-21b7-4a41-8bc3-ce909c0cfe23",
+		"urn:uuid:d8dd2de1-21b7-4a41-8bc3-ce909c0cfe23", "urn:uuid:D8DD2DE1-21B7-4A41-8BC3-CE909C0CFE23",
 	}
 	bad := []string{
 		"", "d8dd2de1-21b7-1a41-8bc3-ce909c0cfe23", "d8dd2de1-21b7-7a41-8bc3-ce909c0cfe23",
@@ -21,6 +21,7 @@ func TestIsUUID4(t *testing.T) {
 		"{d8dd2de1-21b7-4a41-8bc3-ce909c0cfe23", "d8dd2de1-21b7-4a41-8bc3-ce909c0cfe23}",
 		"urn:uuid:", "00000000-0000-0000-0000-000000000000", " d8dd2de1-21b7-4a41-8bc3-ce909c0cfe23",
 		"d8dd2de1-21b74-a41-8bc3-ce909c0cfe23", "{d8dd2de121b74a418bc3ce909c0cfe23}",
+		"URN:UUID:d8dd2de1-21b7-4a41-8bc3-ce909c0cfe23", "Urn:uuid:d8dd2de1-21b7-4a41-8bc3-ce909c0cfe23",
 	}
 	for _, s := range good {
 		if !IsUUID4(s) {

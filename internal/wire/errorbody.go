@@ -99,38 +99,114 @@ func DecodeError(body []byte, errorIsCode bool) ErrorInfo {
 }
 
 func fieldProblems(items []json.RawMessage) []FieldProblem {
-	out := make([]FieldProblem, 0, len(items))
+	type located struct {
+		FieldProblem
+		member string
+	}
+	all := make([]located, 0, len(items))
+	missing := map[string]int{}
 	for _, raw := range items {
 		var it detailItem
 		if json.Unmarshal(raw, &it) != nil {
 			continue
 		}
-		out = append(out, FieldProblem{Field: locPath(it.Loc), Message: it.Msg, Code: it.Type})
+		field, member := locPath(it.Loc)
+		all = append(all, located{FieldProblem{Field: field, Message: it.Msg, Code: it.Type}, member})
+		if _, ok := missing[member]; !ok {
+			missing[member] = 0
+		}
+		if it.Type == "missing" {
+			missing[member]++
+		}
+	}
+	// A body matching neither member of a union (Polar's two create shapes)
+	// gets the errors of both. The member that was meant is the one missing
+	// the fewest fields; the other's errors would only confuse.
+	keep := ""
+	if len(missing) > 1 {
+		best, tie := -1, false
+		for m, n := range missing {
+			switch {
+			case best < 0 || n < best:
+				best, keep, tie = n, m, false
+			case n == best:
+				tie = true
+			}
+		}
+		if tie {
+			keep = ""
+		}
+	}
+	out := make([]FieldProblem, 0, len(all))
+	seen := map[FieldProblem]bool{}
+	for _, l := range all {
+		if (keep != "" && l.member != keep) || seen[l.FieldProblem] {
+			continue
+		}
+		seen[l.FieldProblem] = true
+		out = append(out, l.FieldProblem)
 	}
 	return out
 }
 
-// locPath turns a FastAPI location such as ["body","metadata","k"] or
-// ["body","items",0] into "metadata.k" or "items[0]"; the leading "body" or
-// "query" says where, not which field, so it is dropped.
-func locPath(loc []json.RawMessage) string {
+// locPath turns a FastAPI/Pydantic location into a dotted wire path:
+//
+//	["body","metadata","k"]                               → "metadata.k"
+//	["body","items",0,"id"]                               → "items[0].id"
+//	["body","SubscriptionCreateCustomer","metadata","k","int"] → "metadata.k" (member "SubscriptionCreateCustomer")
+//
+// The leading "body" or "query" says where, not which field. Pydantic names
+// the union member that failed (a CamelCase model name, never a wire key) and,
+// under a dict, the key's validator ("int", "function-after[…]", "[key]"):
+// neither is part of the wire path.
+func locPath(loc []json.RawMessage) (path, member string) {
 	var b strings.Builder
+	afterDict := false
 	for i, raw := range loc {
-		if s, ok := stringValue(raw); ok {
-			if i == 0 && (s == "body" || s == "query" || s == "path" || s == "header") && len(loc) > 1 {
-				continue
+		s, isString := stringValue(raw)
+		if !isString {
+			if n, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64); err == nil && !afterDict {
+				b.WriteString("[" + strconv.FormatInt(n, 10) + "]")
 			}
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(s)
 			continue
 		}
-		if n, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64); err == nil {
-			b.WriteString("[" + strconv.FormatInt(n, 10) + "]")
+		switch {
+		case i == 0 && len(loc) > 1 && (s == "body" || s == "query" || s == "path" || s == "header"):
+			continue
+		case i <= 1 && b.Len() == 0 && len(loc) > i+1 && isModelName(s):
+			member = s
+			continue
+		case afterDict:
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s)
+		if s == "metadata" && i+1 < len(loc) {
+			// The next element is the key; whatever follows names validators.
+			if k, ok := stringValue(loc[i+1]); ok {
+				b.WriteString("." + k)
+			}
+			afterDict = true
 		}
 	}
-	return b.String()
+	return b.String(), member
+}
+
+// isModelName reports whether s looks like a Pydantic model name
+// (SubscriptionCreateCustomer): wire keys are snake_case.
+func isModelName(s string) bool {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')) {
+			return false
+		}
+	}
+	return true
 }
 
 func summarize(fields []FieldProblem) string {

@@ -1,0 +1,256 @@
+package subkittest
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/subkit-go/subkit"
+)
+
+// Op is a kind of operation a fault can be limited to.
+type Op string
+
+// The operations. Each API's create is an OpCreate; OpLookup names the GETs
+// that find subscriptions again, which later versions of the fake serve.
+const (
+	OpCreate Op = "create"
+	OpLookup Op = "lookup"
+)
+
+// Fault is a failure the server plays for a request instead of, or around,
+// its normal answer. Make one with Respond, RateLimited, Delay,
+// CloseBeforeHandling, CloseAfterHandling, MalformedBody or OversizedBody and
+// queue it with Server.InjectFault.
+//
+// A fault is played only for a request that reaches one of the API's
+// operations (a create today); it is played before the API checks anything
+// (a gateway or network failure does not care about credentials), and the
+// faults that "handle" the request run the API's whole normal handling,
+// refusals included. A Fault is a value: its methods return changed copies.
+type Fault struct {
+	name   string
+	ops    []Op
+	header http.Header
+	play   func(x *exchange)
+}
+
+// String names the fault, as recorded in Request.Fault.
+func (f Fault) String() string { return f.name }
+
+// On limits the fault to requests of the given operations; by default it is
+// played for the next request of any operation.
+func (f Fault) On(ops ...Op) Fault {
+	f.ops = slices.Clone(ops)
+	return f
+}
+
+// WithHeader adds a header to every answer the fault writes (for example a
+// Retry-After on a 503).
+func (f Fault) WithHeader(key, value string) Fault {
+	f.header = f.header.Clone()
+	if f.header == nil {
+		f.header = http.Header{}
+	}
+	f.header.Add(key, value)
+	return f
+}
+
+func (f *Fault) matches(op Op) bool { return len(f.ops) == 0 || slices.Contains(f.ops, op) }
+
+// Respond answers status with body without handling the request: nothing is
+// created. The body is sent as JSON when it starts with "{" or "[", as text
+// otherwise; "" sends none. Respond(503, …) is what a gateway failure looks
+// like; for a create, any 5xx is an outcome the caller cannot know.
+func Respond(status int, body string) Fault {
+	return Fault{name: fmt.Sprintf("respond %d", status), play: func(x *exchange) {
+		ct := ""
+		switch t := strings.TrimSpace(body); {
+		case t == "":
+		case t[0] == '{' || t[0] == '[':
+			ct = "application/json"
+		default:
+			ct = "text/plain; charset=utf-8"
+		}
+		x.write(answer(status, ct, []byte(body)))
+	}}
+}
+
+// RateLimited answers 429 in the API's own style (Polar: an empty body;
+// Chargeflow and ChatDash: {"message":"Too Many Requests"}) without handling
+// the request. retryAfter is the Retry-After header's value as sent: delay
+// seconds such as "2", an HTTP date, or "" for no header.
+func RateLimited(retryAfter string) Fault {
+	name := "rate limited"
+	if retryAfter != "" {
+		name += " (Retry-After: " + retryAfter + ")"
+	}
+	return Fault{name: name, play: func(x *exchange) {
+		x.write(x.handler.tooManyRequests(retryAfter))
+	}}
+}
+
+// Delay handles the request at once (the create is applied) and holds the
+// answer back for d: a slow server or network. A caller whose deadline ends
+// first never hears that the create happened. The wait ends early when the
+// server closes.
+func Delay(d time.Duration) Fault {
+	return Fault{name: "delay " + d.String(), play: func(x *exchange) {
+		o := x.handle()
+		x.apply(o)
+		x.wait(d)
+		x.write(o)
+	}}
+}
+
+// CloseBeforeHandling reads the request, then closes the connection without
+// handling it or answering: nothing is created. To the caller this is a
+// connection reset after the request was sent, so it cannot know the outcome.
+func CloseBeforeHandling() Fault {
+	return Fault{name: "close before handling", play: func(x *exchange) {
+		x.hangUp()
+	}}
+}
+
+// CloseAfterHandling handles the request (a valid create is applied), then
+// closes the connection without answering: the create happened and the
+// caller never hears of it.
+func CloseAfterHandling() Fault {
+	return Fault{name: "close after handling", play: func(x *exchange) {
+		o := x.handle()
+		x.apply(o)
+		x.hangUp()
+	}}
+}
+
+// MalformedBody handles the request (a valid create is applied) and, when
+// the answer is a success, sends its status with the first half of its JSON
+// body: the create happened and its answer cannot be read. A refusal is
+// answered as usual.
+func MalformedBody() Fault {
+	return Fault{name: "malformed body", play: func(x *exchange) {
+		o := x.handle()
+		x.apply(o)
+		if o.success() {
+			o.body = o.body[:len(o.body)/2]
+		}
+		x.write(o)
+	}}
+}
+
+// OversizedBody handles the request (a valid create is applied) and, when
+// the answer is a success, sends its status with a body of size bytes: the
+// start of the real JSON answer, then padding inside a JSON string. The body
+// is streamed, never held in memory; with declareLength its Content-Length
+// is sent up front, otherwise it is chunked. A refusal is answered as usual.
+func OversizedBody(size int64, declareLength bool) Fault {
+	name := fmt.Sprintf("oversized body (%d bytes", size)
+	if declareLength {
+		name += ", Content-Length"
+	}
+	return Fault{name: name + ")", play: func(x *exchange) {
+		o := x.handle()
+		x.apply(o)
+		if !o.success() {
+			x.write(o)
+			return
+		}
+		x.stream(o, size, declareLength)
+	}}
+}
+
+// queuedFault is a fault with the number of requests it is still played for.
+type queuedFault struct {
+	fault Fault
+	left  int
+}
+
+// InjectFault queues f for the next n requests to api's operations that it
+// applies to (see Fault.On); n < 1 queues nothing. Faults queued for one API
+// are played in the order they were queued: each request takes the first
+// matching fault that has requests left.
+func (s *Server) InjectFault(api subkit.API, n int, f Fault) {
+	if n < 1 {
+		return
+	}
+	s.checkAPI(api)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[api] = append(s.faults[api], &queuedFault{fault: f, left: n})
+}
+
+// PendingFaults is the number of requests to api that queued faults will
+// still be played for.
+func (s *Server) PendingFaults(api subkit.API) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, q := range s.faults[api] {
+		n += q.left
+	}
+	return n
+}
+
+// ClearFaults drops the faults still queued for api.
+func (s *Server) ClearFaults(api subkit.API) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.faults, api)
+}
+
+// takeFault returns the fault to play for a request of op to api, if any.
+func (s *Server) takeFault(api subkit.API, op Op) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.faults[api]
+	for i, qf := range q {
+		if !qf.fault.matches(op) {
+			continue
+		}
+		f := qf.fault
+		qf.left--
+		if qf.left == 0 {
+			s.faults[api] = slices.Delete(q, i, i+1)
+		}
+		return &f
+	}
+	return nil
+}
+
+// padding streams n bytes of filler.
+type padding struct{ n int64 }
+
+// Read fills b with filler until n bytes have been read.
+func (p *padding) Read(b []byte) (int, error) {
+	if p.n <= 0 {
+		return 0, io.EOF
+	}
+	k := int(min(int64(len(b)), p.n))
+	for i := range b[:k] {
+		b[i] = 'x'
+	}
+	p.n -= int64(k)
+	return k, nil
+}
+
+// oversizedPrefix is the start of an oversized body: the answer's first
+// key, then a string that the padding fills.
+func oversizedPrefix(body []byte, size int64) []byte {
+	prefix := []byte(`{"padding":"`)
+	if i := strings.IndexByte(string(body), ','); i > 0 && body[0] == '{' {
+		prefix = append(append([]byte{}, body[:i+1]...), `"padding":"`...)
+	}
+	if int64(len(prefix)) > size {
+		prefix = prefix[:size]
+	}
+	return prefix
+}
+
+func retryAfterSeconds(d time.Duration) string {
+	secs := int64((d + time.Second - 1) / time.Second)
+	return strconv.FormatInt(max(secs, 1), 10)
+}

@@ -1,0 +1,73 @@
+package subkittest
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/subkit-go/subkit"
+)
+
+// The published rate limits, for WithRateLimit. Polar's limits are per
+// organization; Chargeflow and ChatDash publish none.
+const (
+	PolarRateLimit        = 500 // requests per minute, production
+	PolarSandboxRateLimit = 100 // requests per minute, sandbox
+)
+
+// WithRateLimit makes the server refuse requests to api beyond limit in any
+// sliding window of length per (for example PolarRateLimit per time.Minute),
+// with the API's 429 and a Retry-After in seconds until the window has room.
+// Requests refused for other reasons count too: for Polar every request past
+// its token check (the real limit is kept per organization, so an unknown
+// token is refused first), for Chargeflow and ChatDash every request to a
+// create path. Rate limiting is off by default. Polar's lower limit for a
+// token new to the server is not modelled.
+func WithRateLimit(api subkit.API, limit int, per time.Duration) ServerOption {
+	return func(s *Server) {
+		s.checkAPI(api)
+		if limit < 1 || per <= 0 {
+			panic(fmt.Sprintf("subkittest: WithRateLimit(%s, %d, %s): the limit and the window must be positive", api, limit, per))
+		}
+		s.limits[api] = &limiter{limit: limit, window: per}
+	}
+}
+
+// rateLimited returns the API's 429 when the server's rate limit for the
+// API is exhausted, nil otherwise.
+func (x *exchange) rateLimited() *outcome {
+	api := x.rec.API
+	x.s.mu.Lock()
+	l := x.s.limits[api]
+	var wait time.Duration
+	ok := true
+	if l != nil {
+		ok, wait = l.allow(x.s.now())
+	}
+	x.s.mu.Unlock()
+	if ok {
+		return nil
+	}
+	return x.handler.tooManyRequests(retryAfterSeconds(wait))
+}
+
+// limiter is a sliding-window rate limit.
+type limiter struct {
+	limit  int
+	window time.Duration
+	hits   []time.Time
+}
+
+// allow records a request at now if the window has room; otherwise it says
+// how long until it has.
+func (l *limiter) allow(now time.Time) (bool, time.Duration) {
+	cut := 0
+	for cut < len(l.hits) && !l.hits[cut].After(now.Add(-l.window)) {
+		cut++
+	}
+	l.hits = l.hits[cut:]
+	if len(l.hits) < l.limit {
+		l.hits = append(l.hits, now)
+		return true, 0
+	}
+	return false, l.hits[0].Add(l.window).Sub(now)
+}
