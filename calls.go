@@ -1,12 +1,15 @@
 package subkit
 
-// CallOption changes one call. Make one with WithResponseInfo.
+// CallOption changes one call. Make one with WithIdempotencyKey or
+// WithResponseInfo.
 type CallOption struct {
 	apply func(*callSettings)
 }
 
 type callSettings struct {
-	info *ResponseInfo
+	info   *ResponseInfo
+	key    string
+	hasKey bool
 }
 
 func collectCallOptions(opts []CallOption) callSettings {
@@ -17,6 +20,21 @@ func collectCallOptions(opts []CallOption) callSettings {
 		}
 	}
 	return cs
+}
+
+// WithIdempotencyKey makes a create happen at most once under key, across
+// retries and across process restarts: before sending, the call looks the key
+// up and returns what an earlier call created (OutcomeReplayed); after an
+// ambiguous failure it looks again instead of guessing (see
+// RetryPolicy.Reconcile). Choose a stable business ID, such as an order ID.
+//
+// The key is 1–500 characters without NUL. Polar keeps it in the
+// subscription's metadata under "subkit_idempotency_key"; for Chargeflow the
+// dispute and source_id identify the create, so any key switches the
+// protocol on. ChatDash stores nothing to find a create by: a keyed ChatDash
+// create fails with ErrInvalidParams. Look-ups ignore the option.
+func WithIdempotencyKey(key string) CallOption {
+	return CallOption{apply: func(cs *callSettings) { cs.key, cs.hasKey = key, true }}
 }
 
 // WithResponseInfo fills *dst when the call returns, error or not: the status
@@ -30,11 +48,13 @@ func WithResponseInfo(dst *ResponseInfo) CallOption {
 type ResponseInfo struct {
 	API API
 	// StatusCode is the status of the answer the result (or error) came
-	// from; 0 when no answer arrived.
+	// from — a look-up's when Outcome is reconciled or replayed; 0 when no
+	// answer arrived.
 	StatusCode int
 	// RequestID is the API's ID of that answer, for its support; "" if none.
 	RequestID string
-	// Attempts counts the attempts made, a refused connection included.
+	// Attempts counts the create attempts (or, for a look-up, its attempts)
+	// this call made, a refused connection included; 0 for a replay.
 	Attempts int
 	// Outcome says how a create's result came about; "" for look-ups and
 	// failed calls.
@@ -48,4 +68,10 @@ type Outcome string
 const (
 	// OutcomeCreated: this call's request created it and the answer arrived.
 	OutcomeCreated Outcome = "created"
+	// OutcomeReplayed: an earlier call with the same idempotency key created
+	// it; nothing was sent.
+	OutcomeReplayed Outcome = "replayed"
+	// OutcomeReconciled: this call created it, the answer was lost, and a
+	// look-up found it.
+	OutcomeReconciled Outcome = "reconciled"
 )

@@ -34,6 +34,7 @@ type Client struct {
 	logger    *slog.Logger
 	userAgent string
 	send      transport.Sender
+	retry     transport.Policy // policy, in the transport's terms
 }
 
 // apiConfig is where one API lives and the credential it takes.
@@ -279,18 +280,19 @@ func New(opts ...Option) (*Client, error) {
 	if configured == 0 {
 		return nil, fmt.Errorf("subkit: no credential: use WithAgencyKey, WithChargeflowKey, WithOrganizationToken or WithEnv: %w", ErrMissingCredential)
 	}
-	c.http, c.ownsHTTP = httpClientFor(s.httpClient)
-	c.send = transport.Sender{HTTP: c.http, Logger: c.logger, MaxBody: maxResponseBody, Policy: transport.Policy{
+	c.http, c.ownsHTTP = httpClientFor(s.httpClient, c.policy.AttemptTimeout)
+	c.send = transport.Sender{HTTP: c.http, Logger: c.logger, MaxBody: maxResponseBody}
+	c.retry = transport.Policy{
 		MaxAttempts: c.policy.MaxAttempts, MinBackoff: c.policy.MinBackoff, MaxBackoff: c.policy.MaxBackoff,
 		MaxRetryAfter: c.policy.MaxRetryAfter, RetryAmbiguous: c.policy.RetryAmbiguous,
-	}}
+	}
 	return c, nil
 }
 
 // httpClientFor returns the client the SDK sends with: a shallow copy of the
 // caller's, or a pooled default. Either way redirects are not followed, so a
 // credential never travels to a host the caller did not name.
-func httpClientFor(given *http.Client) (*http.Client, bool) {
+func httpClientFor(given *http.Client, attemptTimeout time.Duration) (*http.Client, bool) {
 	if given != nil {
 		cp := *given
 		rt := cp.Transport
@@ -299,14 +301,15 @@ func httpClientFor(given *http.Client) (*http.Client, bool) {
 		}
 		// The wrapper hides CloseIdleConnections, which go-retryablehttp calls
 		// after a failure, from the caller's transport.
-		cp.Transport = roundTripperOnly{rt}
+		cp.Transport = roundTripperOnly{transport.WithAttemptTimeout(rt, attemptTimeout)}
 		cp.CheckRedirect = refuseRedirect
 		return &cp, false
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 100 * numAPIs
 	t.MaxIdleConnsPerHost = 100
-	return &http.Client{Transport: &ownedTransport{t}, CheckRedirect: refuseRedirect}, true
+	return &http.Client{Transport: &ownedTransport{rt: transport.WithAttemptTimeout(t, attemptTimeout), t: t},
+		CheckRedirect: refuseRedirect}, true
 }
 
 func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -322,10 +325,13 @@ func (r roundTripperOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 // go-retryablehttp from closing idle connections after every failed call
 // (which would churn connections under load); Client.CloseIdleConnections
 // reaches the transport directly.
-type ownedTransport struct{ t *http.Transport }
+type ownedTransport struct {
+	rt http.RoundTripper
+	t  *http.Transport
+}
 
 func (o *ownedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	return o.t.RoundTrip(req)
+	return o.rt.RoundTrip(req)
 }
 
 // CloseIdleConnections closes the idle connections of the SDK's own default

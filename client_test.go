@@ -43,6 +43,8 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 		{"negative MinBackoff", []subkit.Option{key, subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: -1})}, "MinBackoff is negative"},
 		{"negative MaxBackoff", []subkit.Option{key, subkit.WithRetryPolicy(subkit.RetryPolicy{MaxBackoff: -1})}, "MaxBackoff is negative"},
 		{"negative MaxRetryAfter", []subkit.Option{key, subkit.WithRetryPolicy(subkit.RetryPolicy{MaxRetryAfter: -1})}, "MaxRetryAfter is negative"},
+		{"negative SettleTime", []subkit.Option{key, subkit.WithRetryPolicy(subkit.RetryPolicy{SettleTime: -1})}, "SettleTime is negative"},
+		{"negative AttemptTimeout", []subkit.Option{key, subkit.WithRetryPolicy(subkit.RetryPolicy{AttemptTimeout: -1})}, "AttemptTimeout is negative"},
 		{"MinBackoff above MaxBackoff", []subkit.Option{key, subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: time.Minute, MaxBackoff: time.Second})}, "greater than MaxBackoff"},
 		{"nil HTTP client", []subkit.Option{key, subkit.WithHTTPClient(nil)}, "WithHTTPClient"},
 		{"user agent with a newline", []subkit.Option{key, subkit.WithUserAgent("app\n1")}, "WithUserAgent"},
@@ -67,7 +69,7 @@ func TestNewAcceptsLoopbackAndDefaults(t *testing.T) {
 	}
 	p := subkit.DefaultRetryPolicy()
 	assert.Equal(t, subkit.RetryPolicy{MaxAttempts: 4, MinBackoff: 500 * time.Millisecond, MaxBackoff: 10 * time.Second,
-		MaxRetryAfter: 60 * time.Second}, p)
+		MaxRetryAfter: 60 * time.Second, SettleTime: 2 * time.Second}, p)
 }
 
 func TestWithEnvReadsCredentialsAndExplicitOptionsWin(t *testing.T) {

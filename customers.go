@@ -53,11 +53,7 @@ func (s *SubscriptionsService) CreateForCustomer(ctx context.Context, p *Custome
 	}
 	v.UUID4("product_id", p.ProductID)
 	v.UUID4("customer_id", p.CustomerID)
-	validatePolarMetadata(&v, p.Metadata)
-	if err := invalid(Polar, v); err != nil {
-		return nil, err
-	}
-	return s.createPolar(ctx, &polarCreateBody{ProductID: p.ProductID, CustomerID: p.CustomerID, Metadata: p.Metadata}, opts)
+	return s.createPolar(ctx, v, &polarCreateBody{ProductID: p.ProductID, CustomerID: p.CustomerID, Metadata: p.Metadata}, opts)
 }
 
 // CreateForExternalCustomer subscribes the customer whose external ID is
@@ -71,24 +67,40 @@ func (s *SubscriptionsService) CreateForExternalCustomer(ctx context.Context, p 
 	}
 	v.UUID4("product_id", p.ProductID)
 	v.Text("external_customer_id", p.ExternalCustomerID, 1, 0)
-	validatePolarMetadata(&v, p.Metadata)
+	return s.createPolar(ctx, v, &polarCreateBody{ProductID: p.ProductID, ExternalCustomerID: p.ExternalCustomerID, Metadata: p.Metadata}, opts)
+}
+
+// createPolar finishes validation (metadata, and the idempotency key when the
+// create is keyed), puts the key into the metadata, and sends.
+func (s *SubscriptionsService) createPolar(ctx context.Context, v validate.Problems, body *polarCreateBody, opts []CallOption) (*Subscription, error) {
+	cs := collectCallOptions(opts)
+	key, keyed := s.client.idempotencyKey(cs)
+	rules := validate.PolarMetadata()
+	rules.Reserved = []string{reservedMetadataKey}
+	if keyed {
+		rules.MaxPairs-- // room for the key
+		v.Text("idempotency_key", key, 1, 500)
+	}
+	if body.Metadata != nil {
+		v.Metadata("metadata", body.Metadata, rules)
+	}
 	if err := invalid(Polar, v); err != nil {
 		return nil, err
 	}
-	return s.createPolar(ctx, &polarCreateBody{ProductID: p.ProductID, ExternalCustomerID: p.ExternalCustomerID, Metadata: p.Metadata}, opts)
-}
-
-func validatePolarMetadata(v *validate.Problems, md Metadata) {
-	if md != nil {
-		v.Metadata("metadata", md, validate.PolarMetadata())
-	}
-}
-
-func (s *SubscriptionsService) createPolar(ctx context.Context, body *polarCreateBody, opts []CallOption) (*Subscription, error) {
 	out := new(Subscription)
-	err := s.client.do(ctx, &request{api: Polar, method: http.MethodPost, path: polarSubscriptionsPath, create: true, body: body},
-		out, collectCallOptions(opts))
-	if err != nil {
+	r := &request{api: Polar, method: http.MethodPost, path: polarSubscriptionsPath, create: true, body: body}
+	if keyed {
+		// A copy: the caller's map is not ours to change.
+		md := make(Metadata, len(body.Metadata)+1)
+		for k, val := range body.Metadata {
+			md[k] = val
+		}
+		md[reservedMetadataKey] = key
+		keyed := *body
+		keyed.Metadata = md
+		r.body, r.find, r.replay = &keyed, s.polarFinder(&keyed, key, out), cs.hasKey
+	}
+	if err := s.client.do(ctx, r, out, cs); err != nil {
 		return nil, err
 	}
 	return out, nil

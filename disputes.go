@@ -122,8 +122,14 @@ func rfc3339(t time.Time) string {
 // CreateForDispute records the subscription behind the disputed charge
 // disputeID (24 hex characters), so that the dispute can be won. It needs
 // WithChargeflowKey. A dispute holds one subscription.
+//
+// Keyed (WithIdempotencyKey, or RetryPolicy.Reconcile), the create is found
+// again by its dispute and SourceID: nothing extra is sent, and two keys for
+// the same dispute and SourceID replay each other.
 func (s *SubscriptionsService) CreateForDispute(ctx context.Context, disputeID string, p *DisputeSubscriptionParams, opts ...CallOption) (*DisputeSubscription, error) {
-	if err := validateDispute(disputeID, p); err != nil {
+	cs := collectCallOptions(opts)
+	key, keyed := s.client.idempotencyKey(cs)
+	if err := validateDispute(disputeID, p, key, keyed); err != nil {
 		return nil, err
 	}
 	body := &disputeCreateBody{
@@ -135,19 +141,25 @@ func (s *SubscriptionsService) CreateForDispute(ctx context.Context, disputeID s
 		RenewsAt: rfc3339(p.RenewsAt), PlanName: p.PlanName, PricingModel: p.PricingModel, Status: p.Status,
 	}
 	out := new(DisputeSubscription)
-	err := s.client.do(ctx, &request{
+	r := &request{
 		api: Chargeflow, method: http.MethodPost, create: true, body: body,
 		path: "/public/2025-04-01/disputes/" + url.PathEscape(disputeID) + "/subscription",
-	}, out, collectCallOptions(opts))
-	if err != nil {
+	}
+	if keyed {
+		r.find, r.replay = s.disputeFinder(disputeID, p.SourceID, out), cs.hasKey
+	}
+	if err := s.client.do(ctx, r, out, cs); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func validateDispute(disputeID string, p *DisputeSubscriptionParams) error {
+func validateDispute(disputeID string, p *DisputeSubscriptionParams, key string, keyed bool) error {
 	var v validate.Problems
 	v.Hex24("disputeId", disputeID, true)
+	if keyed {
+		v.Text("idempotency_key", key, 1, 500)
+	}
 	if p == nil {
 		v.Add("", validate.CodeRequired, "params are required")
 		return invalid(Chargeflow, v)

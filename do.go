@@ -28,10 +28,17 @@ type request struct {
 	query  string // encoded, without "?"
 	body   any    // marshalled as JSON when non-nil
 	create bool   // a create may be applied without its answer arriving
+	// find looks a keyed create up (rule 9); nil for everything else. On
+	// found it has filled the call's result.
+	find finder
+	// replay: the caller gave the key, so an earlier call may have used it:
+	// look before sending.
+	replay bool
 }
 
 // do is the one path every call takes: credential, headers, the retry policy,
-// response bounds, error decoding and the typed result.
+// exactly-once reconciliation, response bounds, error decoding and the typed
+// result.
 func (c *Client) do(ctx context.Context, r *request, out any, cs callSettings) (err error) {
 	info := ResponseInfo{API: r.api}
 	if cs.info != nil {
@@ -56,26 +63,35 @@ func (c *Client) do(ctx context.Context, r *request, out any, cs callSettings) (
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-
-	res := c.sender().Send(ctx, &transport.Request{
+	tr := &transport.Request{
 		Method:   r.method,
 		URL:      c.url(cfg, r),
 		Header:   c.header(cfg, body != nil),
 		Body:     body,
 		ReadOnly: !r.create,
 		LogAttrs: []slog.Attr{slog.String("api", string(r.api)), slog.String("method", r.method), slog.String("path", r.path)},
-	})
-	info.Attempts = res.Attempts
+	}
+	if r.find != nil {
+		return c.sendKeyed(ctx, r, tr, out, &info)
+	}
+	return c.sendOnce(ctx, r, tr, out, c.retry, &info)
+}
+
+// sendOnce runs the request under policy p (one logical send, with the
+// transport's retries) and records how it went in info; info.Attempts
+// accumulates across sends of the same call.
+func (c *Client) sendOnce(ctx context.Context, r *request, tr *transport.Request, out any, p transport.Policy, info *ResponseInfo) error {
+	res := c.send.Send(ctx, tr, p)
+	info.Attempts += res.Attempts
+	info.StatusCode, info.RequestID = res.Status, res.RequestID
 	if res.Err != nil {
-		return &transportError{api: r.api, method: r.method, path: r.path, attempts: res.Attempts,
+		return &transportError{api: r.api, method: r.method, path: r.path, attempts: info.Attempts,
 			mayBeApplied: r.create && res.MayBeApplied, err: res.Err}
 	}
-	info.StatusCode, info.RequestID = res.Status, res.RequestID
-
 	if res.Status >= 200 && res.Status <= 299 {
 		if cause := decodeSuccess(&res, out); cause != nil {
 			return &APIError{API: r.api, StatusCode: res.Status, Message: "the answer could not be read",
-				RequestID: res.RequestID, Attempts: res.Attempts, Body: bounded(res.Body),
+				RequestID: res.RequestID, Attempts: info.Attempts, Body: bounded(res.Body),
 				mayBeApplied: r.create, readOnly: !r.create, cause: cause}
 		}
 		if r.create {
@@ -84,6 +100,7 @@ func (c *Client) do(ctx context.Context, r *request, out any, cs callSettings) (
 		return nil
 	}
 	apiErr := c.apiError(r, &res)
+	apiErr.Attempts = info.Attempts
 	if info.RequestID == "" {
 		info.RequestID = apiErr.RequestID
 	}
@@ -170,5 +187,3 @@ func (c *Client) header(cfg *apiConfig, hasBody bool) http.Header {
 	}
 	return h
 }
-
-func (c *Client) sender() *transport.Sender { return &c.send }

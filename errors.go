@@ -62,7 +62,10 @@ type APIError struct {
 	mayBeApplied bool
 	// readOnly marks errors of look-ups, for which a 5xx changes nothing.
 	readOnly bool
-	cause    error
+	// notApplied is set when a look-up proved that the create did not
+	// happen, which overrides what the status alone would say.
+	notApplied bool
+	cause      error
 }
 
 // Error reads well in a log: API, status, code, message and request ID.
@@ -86,8 +89,11 @@ func (e *APIError) Error() string {
 	if e.cause != nil {
 		fmt.Fprintf(&b, ": %v", e.cause)
 	}
-	if e.Is(ErrOutcomeUnknown) {
+	switch {
+	case e.Is(ErrOutcomeUnknown):
 		b.WriteString(" (outcome unknown: the request may have been applied)")
+	case e.notApplied:
+		b.WriteString(" (a look-up found that the create was not applied)")
 	}
 	return b.String()
 }
@@ -110,7 +116,7 @@ func (e *APIError) Is(target error) bool {
 	case ErrServer:
 		return s >= 500 && s <= 599
 	case ErrOutcomeUnknown:
-		return e.mayBeApplied || (s >= 500 && s <= 599 && !e.readOnly)
+		return !e.notApplied && (e.mayBeApplied || (s >= 500 && s <= 599 && !e.readOnly))
 	}
 	return false
 }
@@ -169,13 +175,17 @@ type transportError struct {
 	method, path string
 	attempts     int
 	mayBeApplied bool
+	notApplied   bool // a look-up proved the create did not happen
 	err          error
 }
 
 func (e *transportError) Error() string {
 	what := "the request was not sent"
-	if e.mayBeApplied {
+	switch {
+	case e.mayBeApplied:
 		what = "outcome unknown: the request may have been applied"
+	case e.notApplied:
+		what = "no answer, and a look-up found that the create was not applied"
 	}
 	return fmt.Sprintf("subkit: %s: %s %s: %s (after %d attempt(s)): %v", e.api, e.method, e.path, what, e.attempts, e.err)
 }

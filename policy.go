@@ -26,8 +26,24 @@ type RetryPolicy struct {
 	MaxRetryAfter time.Duration
 	// RetryAmbiguous also retries requests that may have been applied (a 5xx,
 	// a failure after the request was written). It can create duplicates.
-	// Default false.
+	// Default false. A keyed create (see Reconcile) looks up instead.
 	RetryAmbiguous bool
+	// Reconcile gives every Polar and Chargeflow create a key (a random one
+	// unless WithIdempotencyKey gives one) and, after an ambiguous failure,
+	// looks the create up instead of guessing: found, the call returns it
+	// (OutcomeReconciled); not found, it retries with the same key. ChatDash
+	// stores nothing to look a create up by, so Reconcile does not change
+	// its calls. Default false.
+	Reconcile bool
+	// SettleTime is how long a keyed create waits after an ambiguous failure
+	// before it looks, so that a create still running on the server can
+	// finish. The exactly-once guarantee holds when the server finishes a
+	// create within SettleTime. Default 2s.
+	SettleTime time.Duration
+	// AttemptTimeout bounds one attempt, sending and reading included; 0 means
+	// only the call's deadline. A create attempt that runs out after its
+	// request was written is ambiguous.
+	AttemptTimeout time.Duration
 }
 
 // Default values of RetryPolicy's fields.
@@ -36,17 +52,20 @@ const (
 	defaultMinBackoff    = 500 * time.Millisecond
 	defaultMaxBackoff    = 10 * time.Second
 	defaultMaxRetryAfter = 60 * time.Second
+	defaultSettleTime    = 2 * time.Second
 )
 
 // DefaultRetryPolicy returns the policy a Client uses unless WithRetryPolicy
 // says otherwise: 4 attempts, backoff from 500ms to 10s, Retry-After honoured
-// up to 60s, ambiguous failures not retried.
+// up to 60s, ambiguous failures neither retried nor reconciled (a settle time
+// of 2s applies to calls with WithIdempotencyKey), no per-attempt deadline.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{
 		MaxAttempts:   defaultMaxAttempts,
 		MinBackoff:    defaultMinBackoff,
 		MaxBackoff:    defaultMaxBackoff,
 		MaxRetryAfter: defaultMaxRetryAfter,
+		SettleTime:    defaultSettleTime,
 	}
 }
 
@@ -59,7 +78,8 @@ func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"MinBackoff", p.MinBackoff}, {"MaxBackoff", p.MaxBackoff}, {"MaxRetryAfter", p.MaxRetryAfter}} {
+	}{{"MinBackoff", p.MinBackoff}, {"MaxBackoff", p.MaxBackoff}, {"MaxRetryAfter", p.MaxRetryAfter},
+		{"SettleTime", p.SettleTime}, {"AttemptTimeout", p.AttemptTimeout}} {
 		if d.v < 0 {
 			errs = append(errs, errors.New(d.name+" is negative"))
 		}
@@ -79,6 +99,9 @@ func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
 	}
 	if p.MaxRetryAfter == 0 {
 		p.MaxRetryAfter = def.MaxRetryAfter
+	}
+	if p.SettleTime == 0 {
+		p.SettleTime = def.SettleTime
 	}
 	if p.MinBackoff > p.MaxBackoff {
 		return p, errors.New("MinBackoff is greater than MaxBackoff")

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/subkit-go/subkit/internal/validate"
@@ -98,8 +97,13 @@ type connectTaxWire struct {
 // ChatDash stores nothing a create could be found by, so an ambiguous failure
 // is never retried unless the policy sets RetryAmbiguous; it returns an error
 // matching ErrOutcomeUnknown, and ListConnect shows whether it happened.
+//
+// ChatDash stores nothing a create could be found by either, so
+// WithIdempotencyKey is refused with ErrInvalidParams, and
+// RetryPolicy.Reconcile leaves these calls as they are.
 func (s *SubscriptionsService) CreateConnect(ctx context.Context, accountID string, p *ConnectSubscriptionParams, opts ...CallOption) (*ConnectSubscription, error) {
-	if err := validateConnect(accountID, p); err != nil {
+	cs := collectCallOptions(opts)
+	if err := validateConnect(accountID, p, cs.hasKey); err != nil {
 		return nil, err
 	}
 	body := &connectCreateBody{Data: connectCreateData{
@@ -116,17 +120,21 @@ func (s *SubscriptionsService) CreateConnect(ctx context.Context, accountID stri
 	out := new(ConnectSubscription)
 	err := s.client.do(ctx, &request{
 		api: ChatDash, method: http.MethodPost, create: true, body: body,
-		path: "/v1/public/stripe/connect/accounts/" + url.PathEscape(accountID) + "/subscriptions",
-	}, out, collectCallOptions(opts))
+		path: connectPath(accountID),
+	}, out, cs)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func validateConnect(accountID string, p *ConnectSubscriptionParams) error {
+func validateConnect(accountID string, p *ConnectSubscriptionParams, keyed bool) error {
 	var v validate.Problems
 	v.PathID("accountId", accountID)
+	if keyed {
+		v.Add("idempotency_key", "unsupported",
+			"ChatDash stores nothing a create can be found by, so it cannot be made idempotent; check with ListConnect instead")
+	}
 	if p == nil {
 		v.Add("data", validate.CodeRequired, "params are required")
 		return invalid(ChatDash, v)
@@ -178,6 +186,19 @@ type ConnectSubscription struct {
 	// sends them.
 	Agents                   string
 	CancelAtPeriodEndDisplay *string
+	// Pricing, TotalPrice (smallest currency unit) and TotalUsage come with
+	// GetConnect only; nil elsewhere.
+	Pricing    *ConnectPricingSummary
+	TotalPrice *int64
+	TotalUsage *float64
+}
+
+// ConnectPricingSummary is the pricing GetConnect reports. Amounts are
+// decimal strings as ChatDash sends them ("10.00").
+type ConnectPricingSummary struct {
+	Amount     string  `json:"amount"`
+	Overage    string  `json:"overage"`
+	UsageLimit float64 `json:"usageLimit"`
 }
 
 // ConnectCustomer is the Stripe customer of a Connect subscription.
@@ -205,23 +226,26 @@ type ConnectProductSummary struct {
 
 // connectSubscriptionWire is the wire form, with Unix-second times.
 type connectSubscriptionWire struct {
-	ID                       string                `json:"id"`
-	Type                     string                `json:"type"`
-	Status                   string                `json:"status"`
-	Customer                 ConnectCustomer       `json:"customer"`
-	CurrentPeriodStart       *int64                `json:"current_period_start"`
-	CurrentPeriodEnd         *int64                `json:"current_period_end"`
-	StartDate                *int64                `json:"startDate"`
-	Created                  int64                 `json:"created"`
-	CollectionMethod         string                `json:"collection_method"`
-	CancelAtPeriodEnd        bool                  `json:"cancel_at_period_end"`
-	CanceledAt               *int64                `json:"canceled_at"`
-	Product                  ConnectProductSummary `json:"product"`
-	AutomaticTax             bool                  `json:"automatic_tax"`
-	Coupon                   string                `json:"coupon"`
-	PriceIDs                 []string              `json:"priceIds"`
-	Agents                   string                `json:"agents"`
-	CancelAtPeriodEndDisplay *string               `json:"cancelAtPeriodEndDisplay"`
+	ID                       string                 `json:"id"`
+	Type                     string                 `json:"type"`
+	Status                   string                 `json:"status"`
+	Customer                 ConnectCustomer        `json:"customer"`
+	CurrentPeriodStart       *int64                 `json:"current_period_start"`
+	CurrentPeriodEnd         *int64                 `json:"current_period_end"`
+	StartDate                *int64                 `json:"startDate"`
+	Created                  int64                  `json:"created"`
+	CollectionMethod         string                 `json:"collection_method"`
+	CancelAtPeriodEnd        bool                   `json:"cancel_at_period_end"`
+	CanceledAt               *int64                 `json:"canceled_at"`
+	Product                  ConnectProductSummary  `json:"product"`
+	AutomaticTax             bool                   `json:"automatic_tax"`
+	Coupon                   string                 `json:"coupon"`
+	PriceIDs                 []string               `json:"priceIds"`
+	Agents                   string                 `json:"agents"`
+	CancelAtPeriodEndDisplay *string                `json:"cancelAtPeriodEndDisplay"`
+	Pricing                  *ConnectPricingSummary `json:"pricing"`
+	TotalPrice               *int64                 `json:"totalPrice"`
+	TotalUsage               *float64               `json:"totalUsage"`
 }
 
 // UnmarshalJSON decodes ChatDash's answer, turning Unix seconds into times.
@@ -237,6 +261,7 @@ func (cs *ConnectSubscription) UnmarshalJSON(b []byte) error {
 		CancelAtPeriodEnd: w.CancelAtPeriodEnd, CanceledAt: unixPtr(w.CanceledAt), Product: w.Product,
 		AutomaticTax: w.AutomaticTax, Coupon: w.Coupon, PriceIDs: w.PriceIDs, Agents: w.Agents,
 		CancelAtPeriodEndDisplay: w.CancelAtPeriodEndDisplay,
+		Pricing:                  w.Pricing, TotalPrice: w.TotalPrice, TotalUsage: w.TotalUsage,
 	}
 	if w.Created != 0 {
 		cs.Created = time.Unix(w.Created, 0).UTC()

@@ -6,7 +6,7 @@ import (
 )
 
 func TestBackoffIsExponentialWithFullJitterWithinBounds(t *testing.T) {
-	c := &call{s: &Sender{Policy: Policy{MinBackoff: 10 * time.Millisecond, MaxBackoff: 80 * time.Millisecond}}}
+	c := &call{p: Policy{MinBackoff: 10 * time.Millisecond, MaxBackoff: 80 * time.Millisecond}}
 	for attempt := 1; attempt <= 8; attempt++ {
 		ceiling := min(10*time.Millisecond<<(attempt-1), 80*time.Millisecond)
 		seen := map[time.Duration]bool{}
@@ -21,7 +21,7 @@ func TestBackoffIsExponentialWithFullJitterWithinBounds(t *testing.T) {
 			t.Errorf("attempt %d: only %d distinct waits: no jitter", attempt, len(seen))
 		}
 	}
-	same := &call{s: &Sender{Policy: Policy{MinBackoff: time.Second, MaxBackoff: time.Second}}}
+	same := &call{p: Policy{MinBackoff: time.Second, MaxBackoff: time.Second}}
 	if d := same.backoffFor(5); d != time.Second {
 		t.Errorf("min == max: got %v", d)
 	}

@@ -65,7 +65,6 @@ type Result struct {
 // Sender sends calls. It is safe for concurrent use.
 type Sender struct {
 	HTTP    *http.Client
-	Policy  Policy
 	Logger  *slog.Logger // nil: no logs
 	MaxBody int64        // bytes of a body read at most
 }
@@ -73,6 +72,7 @@ type Sender struct {
 // call is the state of one logical call across its attempts.
 type call struct {
 	s            *Sender
+	p            Policy
 	req          *Request
 	ctx          context.Context
 	progress     progress
@@ -81,10 +81,10 @@ type call struct {
 	nextWait     time.Duration
 }
 
-// Send runs the call to its end and returns how it ended; it never returns an
-// open body.
-func (s *Sender) Send(ctx context.Context, r *Request) Result {
-	c := &call{s: s, req: r, ctx: ctx}
+// Send runs the call to its end under policy p and returns how it ended; it
+// never returns an open body.
+func (s *Sender) Send(ctx context.Context, r *Request, p Policy) Result {
+	c := &call{s: s, p: p, req: r, ctx: ctx}
 	ctx = httptrace.WithClientTrace(ctx, c.progress.trace())
 	rreq, err := retryablehttp.NewRequestWithContext(ctx, r.Method, r.URL, bodyOrNil(r.Body))
 	if err != nil {
@@ -95,9 +95,9 @@ func (s *Sender) Send(ctx context.Context, r *Request) Result {
 	rc := &retryablehttp.Client{
 		HTTPClient:     s.HTTP,
 		Logger:         nil,
-		RetryMax:       max(s.Policy.MaxAttempts, 1) - 1,
-		RetryWaitMin:   s.Policy.MinBackoff,
-		RetryWaitMax:   s.Policy.MaxBackoff,
+		RetryMax:       max(p.MaxAttempts, 1) - 1,
+		RetryWaitMin:   p.MinBackoff,
+		RetryWaitMax:   p.MaxBackoff,
 		CheckRetry:     c.checkRetry,
 		Backoff:        c.backoff,
 		ErrorHandler:   passThrough,
@@ -136,7 +136,7 @@ func (c *call) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, _ int) {
 // call ended is recorded in c.res for Send's caller to judge.
 func (c *call) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	c.res.Attempts++
-	p := c.s.Policy
+	p := c.p
 	if err != nil {
 		sent := !c.progress.notSent(err)
 		if sent {
@@ -182,7 +182,7 @@ func (c *call) checkRetry(ctx context.Context, resp *http.Response, err error) (
 // planWait records the wait before the next attempt, and gives up at once
 // when the context would end before it is over.
 func (c *call) planWait(ctx context.Context, wait time.Duration) bool {
-	if c.res.Attempts >= c.s.Policy.MaxAttempts || beyondDeadline(ctx, wait) {
+	if c.res.Attempts >= c.p.MaxAttempts || beyondDeadline(ctx, wait) {
 		return false
 	}
 	c.nextWait = wait
@@ -197,7 +197,7 @@ func beyondDeadline(ctx context.Context, wait time.Duration) bool {
 // backoffFor is exponential backoff with full jitter: a uniform wait between
 // MinBackoff and min(MaxBackoff, MinBackoff·2^(attempt-1)).
 func (c *call) backoffFor(attempt int) time.Duration {
-	p := c.s.Policy
+	p := c.p
 	ceiling := p.MinBackoff
 	for i := 1; i < attempt && ceiling < p.MaxBackoff; i++ {
 		ceiling *= 2
