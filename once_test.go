@@ -1,0 +1,370 @@
+package subkit_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/subkit-go/subkit"
+)
+
+const emptyPolarPage = `{"items":[],"pagination":{"total_count":0,"max_page":0}}`
+
+var reset = &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+
+func lookupURL(key string) string {
+	return polarListURL + "?customer_id=" + customerID + "&limit=10&metadata%5Bsubkit_idempotency_key%5D=" + key +
+		"&page=1&product_id=" + productID
+}
+
+func keyedPolicy(settle time.Duration) subkit.RetryPolicy {
+	p := fastPolicy()
+	p.SettleTime = settle
+	return p
+}
+
+// methods lists the methods of the requests, in order.
+func methods(reqs []recorded) string {
+	var b []string
+	for _, r := range reqs {
+		b = append(b, r.Method)
+	}
+	return strings.Join(b, " ")
+}
+
+func createKeyed(c *subkit.Client, md subkit.Metadata, opts ...subkit.CallOption) (*subkit.Subscription, error) {
+	return c.Subscriptions.CreateForCustomer(context.Background(),
+		&subkit.CustomerSubscriptionParams{ProductID: productID, CustomerID: customerID, Metadata: md}, opts...)
+}
+
+func TestKeyedCreateReplaysWhatAnEarlierCallCreated(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL, answer(200, polarPage(t, 1, "earlier"), "X-Request-Id", "req_lookup"))
+	var info subkit.ResponseInfo
+	s, err := createKeyed(newClient(t, m), nil, subkit.WithIdempotencyKey("order-1"), subkit.WithResponseInfo(&info))
+	require.NoError(t, err)
+	assert.Equal(t, "earlier", s.ID)
+	assert.Equal(t, subkit.ResponseInfo{API: subkit.Polar, StatusCode: 200, RequestID: "req_lookup", Attempts: 0,
+		Outcome: subkit.OutcomeReplayed}, info)
+	reqs := m.requests()
+	require.Equal(t, "GET", methods(reqs), "nothing is sent")
+	assert.Equal(t, lookupURL("order-1"), reqs[0].URL)
+}
+
+func TestKeyedCreateSendsTheKeyInMetadata(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL, answer(200, emptyPolarPage))
+	m.on(http.MethodPost, polarCreateURL, answer(201, fixture(t, "polar-subscription.json")))
+	md := subkit.Metadata{"plan": "pro"}
+	var info subkit.ResponseInfo
+	_, err := createKeyed(newClient(t, m), md, subkit.WithIdempotencyKey("order-1"), subkit.WithResponseInfo(&info))
+	require.NoError(t, err)
+	assert.Equal(t, subkit.OutcomeCreated, info.Outcome)
+	assert.Equal(t, 1, info.Attempts)
+	reqs := m.requests()
+	require.Equal(t, "GET POST", methods(reqs))
+	requireJSON(t, `{"product_id":"`+productID+`","customer_id":"`+customerID+`",
+		"metadata":{"plan":"pro","subkit_idempotency_key":"order-1"}}`, reqs[1].Body)
+	assert.Equal(t, subkit.Metadata{"plan": "pro"}, md, "the caller's map is untouched")
+}
+
+func TestKeyedCreateReconcilesAnAmbiguousFailure(t *testing.T) {
+	faults := map[string]func(*http.Request) (*http.Response, error){
+		"503":            answer(503, ""),
+		"reset":          fail(reset),
+		"lost body":      answer(201, `{"id":`),
+		"oversized body": answer(201, `{"id":"`+strings.Repeat("x", 5<<20)+`"}`),
+	}
+	for name, fault := range faults {
+		t.Run(name, func(t *testing.T) {
+			m := newMock(t)
+			var mu sync.Mutex
+			var postAt, getAt time.Time
+			gets := 0
+			m.on(http.MethodPost, polarCreateURL, func(r *http.Request) (*http.Response, error) {
+				mu.Lock()
+				postAt = time.Now()
+				mu.Unlock()
+				return fault(r)
+			})
+			m.on(http.MethodGet, polarListURL, func(r *http.Request) (*http.Response, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				gets++
+				if gets == 1 {
+					return answer(200, emptyPolarPage)(r) // the replay check: new key
+				}
+				getAt = time.Now()
+				return answer(200, polarPage(t, 1, "created-by-this-call"), "X-Request-Id", "req_found")(r)
+			})
+			var info subkit.ResponseInfo
+			settle := 30 * time.Millisecond
+			s, err := createKeyed(newClient(t, m, subkit.WithRetryPolicy(keyedPolicy(settle))), nil,
+				subkit.WithIdempotencyKey("order-7"), subkit.WithResponseInfo(&info))
+			require.NoError(t, err)
+			assert.Equal(t, "created-by-this-call", s.ID)
+			assert.Equal(t, subkit.ResponseInfo{API: subkit.Polar, StatusCode: 200, RequestID: "req_found", Attempts: 1,
+				Outcome: subkit.OutcomeReconciled}, info)
+			reqs := m.requests()
+			assert.Equal(t, "GET POST GET", methods(reqs))
+			assert.Equal(t, lookupURL("order-7"), reqs[2].URL)
+			assert.GreaterOrEqual(t, getAt.Sub(postAt), settle, "the look-up waits SettleTime")
+		})
+	}
+}
+
+func TestKeyedCreateRetriesWithTheSameKeyWhenNothingWasApplied(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL, answer(200, emptyPolarPage))
+	m.on(http.MethodPost, polarCreateURL, fail(reset), answer(201, fixture(t, "polar-subscription.json")))
+	var info subkit.ResponseInfo
+	_, err := createKeyed(newClient(t, m, subkit.WithRetryPolicy(keyedPolicy(time.Millisecond))), subkit.Metadata{"n": 1},
+		subkit.WithIdempotencyKey("order-8"), subkit.WithResponseInfo(&info))
+	require.NoError(t, err)
+	assert.Equal(t, subkit.OutcomeCreated, info.Outcome)
+	assert.Equal(t, 2, info.Attempts)
+	reqs := m.requests()
+	require.Equal(t, "GET POST GET POST", methods(reqs))
+	assert.Equal(t, string(reqs[1].Body), string(reqs[3].Body), "the same key, the same body")
+	assert.Contains(t, string(reqs[3].Body), `"subkit_idempotency_key":"order-8"`)
+}
+
+func TestKeyedCreateProvenNotAppliedIsDefinite(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL, answer(200, emptyPolarPage))
+	m.on(http.MethodPost, polarCreateURL, answer(503, `{"detail":"down"}`))
+	p := keyedPolicy(time.Millisecond)
+	p.MaxAttempts = 2
+	var info subkit.ResponseInfo
+	_, err := createKeyed(newClient(t, m, subkit.WithRetryPolicy(p)), nil, subkit.WithIdempotencyKey("k"), subkit.WithResponseInfo(&info))
+	var ae *subkit.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 503, ae.StatusCode)
+	assert.Equal(t, 2, ae.Attempts)
+	assertSentinels(t, err, "ErrServer") // not ErrOutcomeUnknown: the look-up proved nothing happened
+	assert.Contains(t, err.Error(), "not applied")
+	assert.Equal(t, "GET POST GET POST GET", methods(m.requests()))
+	assert.Equal(t, 2, info.Attempts)
+
+	// The same for a failure without an answer.
+	m = newMock(t)
+	m.on(http.MethodGet, polarListURL, answer(200, emptyPolarPage))
+	m.on(http.MethodPost, polarCreateURL, fail(reset))
+	p.MaxAttempts = 1
+	_, err = createKeyed(newClient(t, m, subkit.WithRetryPolicy(p)), nil, subkit.WithIdempotencyKey("k"))
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, subkit.ErrOutcomeUnknown)
+	assert.ErrorIs(t, err, syscall.ECONNRESET)
+}
+
+func TestKeyedCreateWhoseLookupFailsStaysUnknown(t *testing.T) {
+	m := newMock(t)
+	gets := 0
+	m.on(http.MethodGet, polarListURL, func(r *http.Request) (*http.Response, error) {
+		gets++
+		if gets == 1 {
+			return answer(200, emptyPolarPage)(r)
+		}
+		return answer(502, "bad gateway")(r)
+	})
+	m.on(http.MethodPost, polarCreateURL, answer(500, `{"detail":"boom"}`))
+	_, err := createKeyed(newClient(t, m, subkit.WithRetryPolicy(keyedPolicy(time.Millisecond))), nil, subkit.WithIdempotencyKey("k"))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, subkit.ErrOutcomeUnknown)
+	var ae *subkit.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 500, ae.StatusCode, "errors.As finds the create's error first")
+	assert.Contains(t, err.Error(), "looking it up failed")
+	assert.Contains(t, err.Error(), "502")
+	assert.Equal(t, "GET POST GET GET GET GET", methods(m.requests()), "the look-up had its own MaxAttempts tries")
+}
+
+func TestKeyedCreateWhoseReplayLookupFailsSendsNothing(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL, answer(401, `{"error":"invalid_token","error_description":"expired"}`))
+	_, err := createKeyed(newClient(t, m), nil, subkit.WithIdempotencyKey("k"))
+	assertSentinels(t, err, "ErrUnauthorized")
+	assert.Equal(t, "GET", methods(m.requests()))
+}
+
+func TestReconcilePolicyKeysEveryCreateWithARandomKey(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodPost, polarCreateURL, answer(503, ""))
+	m.on(http.MethodGet, polarListURL, answer(200, polarPage(t, 1, "found")))
+	p := keyedPolicy(time.Millisecond)
+	p.Reconcile = true
+	var info subkit.ResponseInfo
+	s, err := createKeyed(newClient(t, m, subkit.WithRetryPolicy(p)), nil, subkit.WithResponseInfo(&info))
+	require.NoError(t, err)
+	assert.Equal(t, "found", s.ID)
+	assert.Equal(t, subkit.OutcomeReconciled, info.Outcome)
+	reqs := m.requests()
+	require.Equal(t, "POST GET", methods(reqs), "a random key is new: no replay look-up")
+	body := string(reqs[0].Body)
+	require.Regexp(t, `"subkit_idempotency_key":"sk_[0-9a-f]{32}"`, body)
+	key := strings.Split(strings.Split(body, `"subkit_idempotency_key":"`)[1], `"`)[0]
+	assert.Equal(t, lookupURL(key), reqs[1].URL)
+}
+
+func TestKeyedCreateIgnoresRetryAmbiguous(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL, answer(200, emptyPolarPage), answer(200, emptyPolarPage), answer(200, polarPage(t, 1, "x")))
+	m.on(http.MethodPost, polarCreateURL, answer(503, ""))
+	p := keyedPolicy(time.Millisecond)
+	p.RetryAmbiguous = true
+	_, err := createKeyed(newClient(t, m, subkit.WithRetryPolicy(p)), nil, subkit.WithIdempotencyKey("k"))
+	require.NoError(t, err)
+	assert.Equal(t, "GET POST GET POST GET", methods(m.requests()), "never two POSTs without a look-up between them")
+}
+
+func TestKeyedChargeflowCreate(t *testing.T) {
+	withSub := func(sourceID string) string {
+		return `{"id":"` + disputeID + `","subscription":` +
+			strings.Replace(fixture(t, "chargeflow-create-subscription.json"), "sub_1PqRsTuVwXyZ", sourceID, 1) + `}`
+	}
+	t.Run("replay", func(t *testing.T) {
+		m := newMock(t)
+		m.on(http.MethodGet, disputeGetURL, answer(200, withSub("sub_1PqRsTuVwXyZ")))
+		var info subkit.ResponseInfo
+		s, err := newClient(t, m).Subscriptions.CreateForDispute(context.Background(), disputeID, minimalDisputeParams(),
+			subkit.WithIdempotencyKey("any"), subkit.WithResponseInfo(&info))
+		require.NoError(t, err)
+		assert.Equal(t, "66e6ea9ecd94925a9f8060d9", s.ID)
+		assert.Equal(t, subkit.OutcomeReplayed, info.Outcome)
+		assert.Equal(t, "GET", methods(m.requests()))
+		assert.Equal(t, disputeGetURL+"?expand=subscription", m.requests()[0].URL)
+	})
+	t.Run("another source_id is not this create", func(t *testing.T) {
+		m := newMock(t)
+		m.on(http.MethodGet, disputeGetURL, answer(200, withSub("sub_other")))
+		m.on(http.MethodPost, chargeflowCreateURL, answer(201, fixture(t, "chargeflow-create-subscription.json")))
+		var info subkit.ResponseInfo
+		_, err := newClient(t, m).Subscriptions.CreateForDispute(context.Background(), disputeID, minimalDisputeParams(),
+			subkit.WithIdempotencyKey("any"), subkit.WithResponseInfo(&info))
+		require.NoError(t, err)
+		assert.Equal(t, subkit.OutcomeCreated, info.Outcome)
+		assert.Equal(t, "GET POST", methods(m.requests()))
+		requireJSON(t, `{"source_id":"sub_1PqRsTuVwXyZ","created_at":"2024-05-01T09:30:00Z","start_date":"2024-05-01T09:30:00Z",
+			"frequency":"month","frequency_count":1}`, m.requests()[1].Body)
+	})
+	t.Run("reconcile", func(t *testing.T) {
+		m := newMock(t)
+		m.on(http.MethodGet, disputeGetURL, answer(200, `{"id":"x","subscription":null}`), answer(200, withSub("sub_1PqRsTuVwXyZ")))
+		m.on(http.MethodPost, chargeflowCreateURL, fail(io.ErrUnexpectedEOF))
+		var info subkit.ResponseInfo
+		s, err := newClient(t, m, subkit.WithRetryPolicy(keyedPolicy(time.Millisecond))).Subscriptions.CreateForDispute(
+			context.Background(), disputeID, minimalDisputeParams(), subkit.WithIdempotencyKey("k"), subkit.WithResponseInfo(&info))
+		require.NoError(t, err)
+		assert.Equal(t, "sub_1PqRsTuVwXyZ", s.SourceID)
+		assert.Equal(t, subkit.OutcomeReconciled, info.Outcome)
+		assert.Equal(t, "GET POST GET", methods(m.requests()))
+	})
+}
+
+func TestChatDashCannotBeKeyed(t *testing.T) {
+	m := newMock(t)
+	_, err := newClient(t, m).Subscriptions.CreateConnect(context.Background(), chatdashAccount, fullConnectParams(), subkit.WithIdempotencyKey("k"))
+	var ve *subkit.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "idempotency_key", ve.Fields[0].Field)
+	assert.Zero(t, m.GetTotalCallCount())
+
+	m = newMock(t)
+	m.on(http.MethodPost, chatdashCreateURL, answer(503, ""))
+	p := keyedPolicy(time.Millisecond)
+	p.Reconcile = true
+	err = connect(chatdashAccount, nil)(newClient(t, m, subkit.WithRetryPolicy(p)))
+	assertSentinels(t, err, "ErrServer", "ErrOutcomeUnknown")
+	assert.Equal(t, "POST", methods(m.requests()), "Reconcile leaves ChatDash as it is")
+}
+
+func TestIdempotencyKeyValidation(t *testing.T) {
+	cases := []struct {
+		name  string
+		md    subkit.Metadata
+		key   *string
+		field string
+	}{
+		{"empty key", nil, ptr(""), "idempotency_key"},
+		{"501-character key", nil, ptr(strings.Repeat("k", 501)), "idempotency_key"},
+		{"key with NUL", nil, ptr("a\x00"), "idempotency_key"},
+		{"reserved key without a key", subkit.Metadata{"subkit_idempotency_key": "mine"}, nil, "metadata.subkit_idempotency_key"},
+		{"reserved key with a key", subkit.Metadata{"subkit_idempotency_key": "mine"}, ptr("k"), "metadata.subkit_idempotency_key"},
+		{"50 pairs leave no room for the key", pairs(50), ptr("k"), "metadata"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMock(t)
+			var opts []subkit.CallOption
+			if tc.key != nil {
+				opts = append(opts, subkit.WithIdempotencyKey(*tc.key))
+			}
+			_, err := createKeyed(newClient(t, m), tc.md, opts...)
+			var ve *subkit.ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Len(t, ve.Fields, 1, "%v", err)
+			assert.Equal(t, tc.field, ve.Fields[0].Field)
+			assert.Zero(t, m.GetTotalCallCount())
+
+			if tc.field == "idempotency_key" {
+				_, err = newClient(t, m).Subscriptions.CreateForDispute(context.Background(), disputeID, minimalDisputeParams(), opts...)
+				assert.ErrorIs(t, err, subkit.ErrInvalidParams, "the same key rules for Chargeflow")
+				assert.Zero(t, m.GetTotalCallCount())
+			}
+		})
+	}
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL, answer(200, emptyPolarPage))
+	m.on(http.MethodPost, polarCreateURL, answer(201, fixture(t, "polar-subscription.json")))
+	_, err := createKeyed(newClient(t, m), pairs(49), subkit.WithIdempotencyKey(strings.Repeat("é", 500)))
+	require.NoError(t, err, "49 pairs and a 500-character key fit")
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestAttemptTimeoutBoundsEachAttempt(t *testing.T) {
+	hang := func(r *http.Request) (*http.Response, error) { <-r.Context().Done(); return nil, r.Context().Err() }
+
+	// A create attempt that runs out after sending is ambiguous.
+	m := newMock(t)
+	m.on(http.MethodPost, polarCreateURL, hang)
+	p := fastPolicy()
+	p.AttemptTimeout = 20 * time.Millisecond
+	_, err := createKeyed(newClient(t, m, subkit.WithRetryPolicy(p)), nil)
+	assert.ErrorIs(t, err, subkit.ErrOutcomeUnknown)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Len(t, m.requests(), 1)
+
+	// A read that runs out is simply tried again.
+	m = newMock(t)
+	m.on(http.MethodGet, polarListURL+subscriptionID, hang, answer(200, fixture(t, "polar-subscription.json")))
+	_, err = newClient(t, m, subkit.WithRetryPolicy(p)).Subscriptions.Get(context.Background(), subscriptionID)
+	require.NoError(t, err)
+	assert.Len(t, m.requests(), 2)
+}
+
+func TestKeyedCreateCancelledWhileSettlingStaysUnknown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL, answer(200, emptyPolarPage))
+	m.on(http.MethodPost, polarCreateURL, func(r *http.Request) (*http.Response, error) {
+		time.AfterFunc(10*time.Millisecond, cancel)
+		return answer(503, "")(r)
+	})
+	_, err := newClient(t, m, subkit.WithRetryPolicy(keyedPolicy(time.Minute))).Subscriptions.CreateForCustomer(ctx,
+		&subkit.CustomerSubscriptionParams{ProductID: productID, CustomerID: customerID}, subkit.WithIdempotencyKey("k"))
+	assert.ErrorIs(t, err, subkit.ErrOutcomeUnknown)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.True(t, errors.Is(err, subkit.ErrServer))
+}
