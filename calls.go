@@ -12,12 +12,18 @@ type callSettings struct {
 	hasKey bool
 }
 
-func collectCallOptions(opts []CallOption) callSettings {
+// collectCallOptions gathers a call's options at its very start, and resets
+// the caller's ResponseInfo so that a call refused before sending does not
+// leave an earlier call's values in it.
+func collectCallOptions(api API, opts []CallOption) callSettings {
 	var cs callSettings
 	for _, o := range opts {
 		if o.apply != nil {
 			o.apply(&cs)
 		}
+	}
+	if cs.info != nil {
+		*cs.info = ResponseInfo{API: api}
 	}
 	return cs
 }

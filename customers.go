@@ -46,6 +46,7 @@ const polarSubscriptionsPath = "/v1/subscriptions/"
 // recurring product p.ProductID. The subscription is active at once. It needs
 // WithOrganizationToken with the subscriptions:write scope.
 func (s *SubscriptionsService) CreateForCustomer(ctx context.Context, p *CustomerSubscriptionParams, opts ...CallOption) (*Subscription, error) {
+	cs := collectCallOptions(Polar, opts)
 	var v validate.Problems
 	if p == nil {
 		v.Add("", validate.CodeRequired, "params are required")
@@ -53,13 +54,14 @@ func (s *SubscriptionsService) CreateForCustomer(ctx context.Context, p *Custome
 	}
 	v.UUID4("product_id", p.ProductID)
 	v.UUID4("customer_id", p.CustomerID)
-	return s.createPolar(ctx, v, &polarCreateBody{ProductID: p.ProductID, CustomerID: p.CustomerID, Metadata: p.Metadata}, opts)
+	return s.createPolar(ctx, v, &polarCreateBody{ProductID: p.ProductID, CustomerID: p.CustomerID, Metadata: p.Metadata}, cs)
 }
 
 // CreateForExternalCustomer subscribes the customer whose external ID is
 // p.ExternalCustomerID to the free recurring product p.ProductID. It needs
 // WithOrganizationToken with the subscriptions:write scope.
 func (s *SubscriptionsService) CreateForExternalCustomer(ctx context.Context, p *ExternalCustomerSubscriptionParams, opts ...CallOption) (*Subscription, error) {
+	cs := collectCallOptions(Polar, opts)
 	var v validate.Problems
 	if p == nil {
 		v.Add("", validate.CodeRequired, "params are required")
@@ -67,13 +69,12 @@ func (s *SubscriptionsService) CreateForExternalCustomer(ctx context.Context, p 
 	}
 	v.UUID4("product_id", p.ProductID)
 	v.Text("external_customer_id", p.ExternalCustomerID, 1, 0)
-	return s.createPolar(ctx, v, &polarCreateBody{ProductID: p.ProductID, ExternalCustomerID: p.ExternalCustomerID, Metadata: p.Metadata}, opts)
+	return s.createPolar(ctx, v, &polarCreateBody{ProductID: p.ProductID, ExternalCustomerID: p.ExternalCustomerID, Metadata: p.Metadata}, cs)
 }
 
 // createPolar finishes validation (metadata, and the idempotency key when the
 // create is keyed), puts the key into the metadata, and sends.
-func (s *SubscriptionsService) createPolar(ctx context.Context, v validate.Problems, body *polarCreateBody, opts []CallOption) (*Subscription, error) {
-	cs := collectCallOptions(opts)
+func (s *SubscriptionsService) createPolar(ctx context.Context, v validate.Problems, body *polarCreateBody, cs callSettings) (*Subscription, error) {
 	key, keyed := s.client.idempotencyKey(cs)
 	rules := validate.PolarMetadata()
 	rules.Reserved = []string{reservedMetadataKey}

@@ -53,6 +53,7 @@ type polarPage struct {
 // Polar has none by that ID. Failures of any kind are retried within the
 // policy, since a read cannot duplicate anything.
 func (s *SubscriptionsService) Get(ctx context.Context, id string, opts ...CallOption) (*Subscription, error) {
+	cs := collectCallOptions(Polar, opts)
 	var v validate.Problems
 	v.UUID4("id", id)
 	if err := invalid(Polar, v); err != nil {
@@ -60,7 +61,7 @@ func (s *SubscriptionsService) Get(ctx context.Context, id string, opts ...CallO
 	}
 	out := new(Subscription)
 	err := s.client.do(ctx, &request{api: Polar, method: http.MethodGet, path: polarSubscriptionsPath + url.PathEscape(id)},
-		out, collectCallOptions(opts))
+		out, cs)
 	if err != nil {
 		return nil, err
 	}

@@ -127,7 +127,7 @@ func rfc3339(t time.Time) string {
 // again by its dispute and SourceID: nothing extra is sent, and two keys for
 // the same dispute and SourceID replay each other.
 func (s *SubscriptionsService) CreateForDispute(ctx context.Context, disputeID string, p *DisputeSubscriptionParams, opts ...CallOption) (*DisputeSubscription, error) {
-	cs := collectCallOptions(opts)
+	cs := collectCallOptions(Chargeflow, opts)
 	key, keyed := s.client.idempotencyKey(cs)
 	if err := validateDispute(disputeID, p, key, keyed); err != nil {
 		return nil, err

@@ -66,7 +66,7 @@ func (d *disputeExpansion) subscriptions() ([]*DisputeSubscription, error) {
 // matches ErrNotFound (and is not an *APIError: no HTTP error happened); an
 // unknown dispute gives Chargeflow's 404, which matches ErrNotFound too.
 func (s *SubscriptionsService) GetForDispute(ctx context.Context, disputeID string, opts ...CallOption) (*DisputeSubscription, error) {
-	subs, _, err := s.disputeSubscriptions(ctx, disputeID, collectCallOptions(opts))
+	subs, _, err := s.disputeSubscriptions(ctx, disputeID, collectCallOptions(Chargeflow, opts))
 	if err != nil {
 		return nil, err
 	}

@@ -102,7 +102,7 @@ type connectTaxWire struct {
 // WithIdempotencyKey is refused with ErrInvalidParams, and
 // RetryPolicy.Reconcile leaves these calls as they are.
 func (s *SubscriptionsService) CreateConnect(ctx context.Context, accountID string, p *ConnectSubscriptionParams, opts ...CallOption) (*ConnectSubscription, error) {
-	cs := collectCallOptions(opts)
+	cs := collectCallOptions(ChatDash, opts)
 	if err := validateConnect(accountID, p, cs.hasKey); err != nil {
 		return nil, err
 	}

@@ -60,6 +60,7 @@ func connectPath(accountID string) string {
 // "") and adds Pricing, TotalPrice and TotalUsage. ErrNotFound if there is no
 // such subscription.
 func (s *SubscriptionsService) GetConnect(ctx context.Context, accountID, subscriptionID string, opts ...CallOption) (*ConnectSubscription, error) {
+	cs := collectCallOptions(ChatDash, opts)
 	var v validate.Problems
 	v.PathID("accountId", accountID)
 	v.PathID("subscriptionId", subscriptionID)
@@ -68,7 +69,7 @@ func (s *SubscriptionsService) GetConnect(ctx context.Context, accountID, subscr
 	}
 	out := new(ConnectSubscription)
 	err := s.client.do(ctx, &request{api: ChatDash, method: http.MethodGet,
-		path: connectPath(accountID) + "/" + url.PathEscape(subscriptionID)}, out, collectCallOptions(opts))
+		path: connectPath(accountID) + "/" + url.PathEscape(subscriptionID)}, out, cs)
 	if err != nil {
 		return nil, err
 	}

@@ -34,23 +34,29 @@ type chargeflowHandler struct{ s *Server }
 
 func (chargeflowHandler) contentType() string { return "application/json" }
 
-// route returns the dispute ID of a create path, and whether the path is one.
-func (chargeflowHandler) route(r *http.Request) (string, bool) {
+// route returns the dispute ID of a dispute path and whether the path names
+// the dispute's subscription (the create) or the dispute itself (the
+// look-up); ok is false for any other path.
+func (chargeflowHandler) route(r *http.Request) (id string, sub, ok bool) {
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), chargeflowVersionPath+"/disputes/")
 	if !ok {
-		return "", false
+		return "", false, false
 	}
-	id, ok := strings.CutSuffix(rest, "/subscription")
-	if !ok || id == "" || strings.Contains(id, "/") {
-		return "", false
+	id, sub = strings.CutSuffix(rest, "/subscription")
+	if id == "" || strings.Contains(id, "/") {
+		return "", false, false
 	}
 	id, err := url.PathUnescape(id)
-	return id, err == nil
+	return id, sub, err == nil
 }
 
 func (h chargeflowHandler) op(r *http.Request) Op {
-	if _, ok := h.route(r); ok && r.Method == http.MethodPost {
+	switch id, sub, ok := h.route(r); {
+	case !ok || id == "":
+	case sub && r.Method == http.MethodPost:
 		return OpCreate
+	case !sub && isGet(r):
+		return OpLookup
 	}
 	return ""
 }
@@ -73,13 +79,17 @@ func (h chargeflowHandler) fail(x *exchange, status int, msg string) *outcome {
 }
 
 func (h chargeflowHandler) serve(x *exchange) *outcome {
-	disputeID, ok := h.route(x.r)
+	disputeID, sub, ok := h.route(x.r)
 	if !ok {
 		return h.fail(x, http.StatusNotFound, "Not Found")
 	}
-	if x.r.Method != http.MethodPost {
+	allow := http.MethodPost
+	if !sub {
+		allow = http.MethodGet
+	}
+	if x.r.Method != allow && !(allow == http.MethodGet && isGet(x.r)) {
 		o := h.fail(x, http.StatusMethodNotAllowed, "Method Not Allowed")
-		o.header.Set("Allow", http.MethodPost)
+		o.header.Set("Allow", allow)
 		return o
 	}
 	if o := x.rateLimited(); o != nil {
@@ -93,6 +103,9 @@ func (h chargeflowHandler) serve(x *exchange) *outcome {
 	}
 	if !hex24.MatchString(disputeID) {
 		return h.fail(x, http.StatusBadRequest, "Invalid request: disputeId must match ^[0-9a-fA-F]{24}$")
+	}
+	if !sub {
+		return h.dispute(x, strings.ToLower(disputeID))
 	}
 	if mt, _, err := mime.ParseMediaType(x.r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return h.fail(x, http.StatusBadRequest, "Invalid request body: Content-Type must be application/json")

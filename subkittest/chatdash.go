@@ -28,23 +28,38 @@ type chatdashHandler struct{ s *Server }
 
 func (chatdashHandler) contentType() string { return "application/json; charset=utf-8" }
 
-// route returns the account ID of a create path, and whether the path is one.
-func (chatdashHandler) route(r *http.Request) (string, bool) {
+// route returns the account ID of a subscriptions path and, for the path of
+// one subscription, its ID; ok is false for any other path.
+func (chatdashHandler) route(r *http.Request) (accountID, subID string, ok bool) {
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), chatdashAccountsPath)
 	if !ok {
-		return "", false
+		return "", "", false
 	}
-	id, ok := strings.CutSuffix(rest, "/subscriptions")
-	if !ok || id == "" || strings.Contains(id, "/") {
-		return "", false
+	account, rest, found := strings.Cut(rest, "/subscriptions")
+	if !found || account == "" || strings.Contains(account, "/") {
+		return "", "", false
 	}
-	id, err := url.PathUnescape(id)
-	return id, err == nil
+	if rest != "" {
+		sub, ok := strings.CutPrefix(rest, "/")
+		if !ok || sub == "" || strings.Contains(sub, "/") {
+			return "", "", false
+		}
+		var err error
+		if subID, err = url.PathUnescape(sub); err != nil || subID == "" {
+			return "", "", false
+		}
+	}
+	account, err := url.PathUnescape(account)
+	return account, subID, err == nil
 }
 
 func (h chatdashHandler) op(r *http.Request) Op {
-	if _, ok := h.route(r); ok && r.Method == http.MethodPost {
+	switch _, sub, ok := h.route(r); {
+	case !ok:
+	case sub == "" && r.Method == http.MethodPost:
 		return OpCreate
+	case isGet(r):
+		return OpLookup
 	}
 	return ""
 }
@@ -73,13 +88,17 @@ type connectCreate struct {
 }
 
 func (h chatdashHandler) serve(x *exchange) *outcome {
-	accountID, ok := h.route(x.r)
+	accountID, subID, ok := h.route(x.r)
 	if !ok {
 		return h.fail(http.StatusNotFound, "Not Found")
 	}
-	if x.r.Method != http.MethodPost {
+	allowed, allow := x.r.Method == http.MethodPost || isGet(x.r), "GET, POST"
+	if subID != "" {
+		allowed, allow = isGet(x.r), "GET"
+	}
+	if !allowed {
 		o := h.fail(http.StatusMethodNotAllowed, "Method Not Allowed")
-		o.header.Set("Allow", http.MethodPost)
+		o.header.Set("Allow", allow)
 		return o
 	}
 	if o := x.rateLimited(); o != nil {
@@ -90,6 +109,12 @@ func (h chatdashHandler) serve(x *exchange) *outcome {
 		return h.fail(http.StatusUnauthorized, "Unauthorized: missing API key")
 	case !x.known(key):
 		return h.fail(http.StatusUnauthorized, "Unauthorized: invalid API key")
+	}
+	switch {
+	case subID != "":
+		return h.get(accountID, subID)
+	case isGet(x.r):
+		return h.list(x, accountID)
 	}
 	if mt, _, err := mime.ParseMediaType(x.r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return h.fail(http.StatusBadRequest, "Content-Type must be application/json")

@@ -104,6 +104,12 @@ func TestChatDashRefusesBadBodies(t *testing.T) {
 		`{"message":"data.clientId is required and must be a non-empty string; data.agentIds is required and must be a non-empty array; `+
 			`data.selectedProduct.productId is required and must be a non-empty string; data.selectedProduct.startDate must be a Unix time in seconds; `+
 			`data.selectedProduct.pricing.metrics is required and must be a non-empty string; data.couponId must be a string; data.taxSettings.enabled must be a boolean"}`)
-	expectAnswer(t, post(t, s.URL()+"/v1/public/stripe/connect/accounts/"+accountID+"/subscriptions/x", rc.header, rc.body), 404, `{"message":"Not Found"}`)
+	expectAnswer(t, post(t, s.URL()+"/v1/public/stripe/connect/accounts/"+accountID+"/subscriptions/x/y", rc.header, rc.body), 404, `{"message":"Not Found"}`)
+	// One subscription's path is read-only.
+	got := post(t, s.URL()+"/v1/public/stripe/connect/accounts/"+accountID+"/subscriptions/x", rc.header, rc.body)
+	expectAnswer(t, got, 405, `{"message":"Method Not Allowed"}`)
+	if got.header.Get("Allow") != "GET" {
+		t.Errorf("Allow %q", got.header.Get("Allow"))
+	}
 	mustHold(t, s, subkit.ChatDash, 0)
 }

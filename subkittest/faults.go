@@ -16,22 +16,28 @@ import (
 type Op string
 
 // The operations. Each API's create is an OpCreate; OpLookup names the GETs
-// that find subscriptions again, which later versions of the fake serve.
+// that find subscriptions again: Polar's GET /v1/subscriptions/ and
+// GET /v1/subscriptions/{id}, Chargeflow's GET /disputes/{disputeId}, and
+// ChatDash's GET …/subscriptions and GET …/subscriptions/{subscriptionId}.
 const (
 	OpCreate Op = "create"
 	OpLookup Op = "lookup"
 )
 
 // Fault is a failure the server plays for a request instead of, or around,
-// its normal answer. Make one with Respond, RateLimited, Delay,
+// its normal answer. Make one with Respond, RateLimited, Delay, CommitLate,
 // CloseBeforeHandling, CloseAfterHandling, MalformedBody or OversizedBody and
 // queue it with Server.InjectFault.
 //
 // A fault is played only for a request that reaches one of the API's
-// operations (a create today); it is played before the API checks anything
-// (a gateway or network failure does not care about credentials), and the
-// faults that "handle" the request run the API's whole normal handling,
-// refusals included. A Fault is a value: its methods return changed copies.
+// operations, a create or a look-up (see Op): a request to an unknown path,
+// or with a method the path does not serve, takes none. It is played before
+// the API checks anything (a gateway or network failure does not care about
+// credentials), and the faults that "handle" the request run the API's
+// whole normal handling, refusals included. For a look-up, which changes
+// nothing, "applied" below means nothing: a handling fault answers what the
+// look-up found when it arrived. A Fault is a value: its methods return
+// changed copies.
 type Fault struct {
 	name   string
 	ops    []Op
@@ -43,7 +49,10 @@ type Fault struct {
 func (f Fault) String() string { return f.name }
 
 // On limits the fault to requests of the given operations; by default it is
-// played for the next request of any operation.
+// played for the next request of any operation, look-ups included. A subkit
+// call may look up before or after it creates (a replay, a reconcile), so a
+// test that means to fail the create itself should say On(OpCreate), and one
+// that means to fail the look-up On(OpLookup).
 func (f Fault) On(ops ...Op) Fault {
 	f.ops = slices.Clone(ops)
 	return f
@@ -97,12 +106,35 @@ func RateLimited(retryAfter string) Fault {
 // Delay handles the request at once (the create is applied) and holds the
 // answer back for d: a slow server or network. A caller whose deadline ends
 // first never hears that the create happened. The wait ends early when the
-// server closes.
+// server closes. See CommitLate for a create that is applied only at d.
 func Delay(d time.Duration) Fault {
 	return Fault{name: "delay " + d.String(), play: func(x *exchange) {
 		o := x.handle()
 		x.apply(o)
 		x.wait(d)
+		x.write(o)
+	}}
+}
+
+// CommitLate handles the request at once (its answer, IDs and timestamps are
+// decided then) but applies the create only after d, and answers only then:
+// a server whose write takes d to commit. While d runs, the create is not
+// held — Subscriptions and every look-up do not see it — so a test can tell
+// whether a client that lost the answer waits long enough before looking.
+//
+// The server finishes its work when the client leaves: a caller whose
+// deadline ends first, or who closes the connection, still has the create
+// applied at d (and Request.Status records the answer the server then
+// wrote to nobody). Only Close stops it: a create whose d has not run out
+// when the server closes is never applied. For a look-up CommitLate is the
+// same as Delay.
+func CommitLate(d time.Duration) Fault {
+	return Fault{name: "commit late " + d.String(), play: func(x *exchange) {
+		o := x.handle()
+		if !x.wait(d) {
+			return // the server closed first: nothing is committed
+		}
+		x.apply(o)
 		x.write(o)
 	}}
 }
@@ -170,7 +202,8 @@ type queuedFault struct {
 }
 
 // InjectFault queues f for the next n requests to api's operations that it
-// applies to (see Fault.On); n < 1 queues nothing. Faults queued for one API
+// applies to (see Fault.On: without it, creates and look-ups alike); n < 1
+// queues nothing. Faults queued for one API
 // are played in the order they were queued: each request takes the first
 // matching fault that has requests left.
 func (s *Server) InjectFault(api subkit.API, n int, f Fault) {

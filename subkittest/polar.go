@@ -29,9 +29,48 @@ type polarHandler struct{ s *Server }
 
 func (polarHandler) contentType() string { return "application/json" }
 
+// polarRoute is what a Polar path names.
+type polarRoute int
+
+const (
+	polarNoRoute        polarRoute = iota
+	polarCollection                // /v1/subscriptions/
+	polarCollectionBare            // /v1/subscriptions, redirected
+	polarItem                      // /v1/subscriptions/{id}
+	polarItemSlash                 // /v1/subscriptions/{id}/, redirected
+)
+
+// route reads a path as Starlette routes it: on the percent-decoded path,
+// {id} being one segment without "/".
+func (polarHandler) route(r *http.Request) (polarRoute, string) {
+	path := r.URL.Path
+	switch path {
+	case polarSubscriptionsPath:
+		return polarCollection, ""
+	case strings.TrimSuffix(polarSubscriptionsPath, "/"):
+		return polarCollectionBare, ""
+	}
+	rest, ok := strings.CutPrefix(path, polarSubscriptionsPath)
+	if !ok {
+		return polarNoRoute, ""
+	}
+	if id, slash := strings.CutSuffix(rest, "/"); slash && id != "" && !strings.Contains(id, "/") {
+		return polarItemSlash, id
+	}
+	if strings.Contains(rest, "/") {
+		return polarNoRoute, ""
+	}
+	return polarItem, rest
+}
+
+func isGet(r *http.Request) bool { return r.Method == http.MethodGet || r.Method == http.MethodHead }
+
 func (h polarHandler) op(r *http.Request) Op {
-	if r.URL.EscapedPath() == polarSubscriptionsPath && r.Method == http.MethodPost {
+	switch route, _ := h.route(r); {
+	case route == polarCollection && r.Method == http.MethodPost:
 		return OpCreate
+	case (route == polarCollection || route == polarItem) && isGet(r):
+		return OpLookup
 	}
 	return ""
 }
@@ -91,30 +130,47 @@ func (h polarHandler) serve(x *exchange) *outcome {
 	if o := x.rateLimited(); o != nil {
 		return o
 	}
-	path := r.URL.EscapedPath()
 	if v := r.Header.Get("Polar-Version"); v != "" && !polarVersions[v] {
 		return h.json(http.StatusNotFound, polarDetail("Not Found"))
 	}
-	switch path {
-	case polarSubscriptionsPath:
-		if r.Method != http.MethodPost {
-			o := h.json(http.StatusMethodNotAllowed, polarDetail("Method Not Allowed"))
-			o.header.Set("Allow", "POST")
-			return o
+	notAllowed := func(allow string) *outcome {
+		o := h.json(http.StatusMethodNotAllowed, polarDetail("Method Not Allowed"))
+		o.header.Set("Allow", allow)
+		return o
+	}
+	route, id := h.route(r)
+	switch route {
+	case polarCollection:
+		switch {
+		case r.Method == http.MethodPost:
+			return h.create(x, token)
+		case isGet(r):
+			return h.list(x, token)
 		}
-	case strings.TrimSuffix(polarSubscriptionsPath, "/"):
-		// Starlette's redirect_slashes: the same URL with the slash.
-		u := "http://" + r.Host + polarSubscriptionsPath
+		return notAllowed("GET, POST")
+	case polarItem:
+		if !isGet(r) {
+			return notAllowed("GET")
+		}
+		return h.get(x, token, id)
+	case polarCollectionBare, polarItemSlash:
+		// Starlette's redirect_slashes: the same URL with the slash added
+		// or removed.
+		path := r.URL.EscapedPath()
+		if route == polarCollectionBare {
+			path += "/"
+		} else {
+			path = strings.TrimSuffix(path, "/")
+		}
+		u := "http://" + r.Host + path
 		if r.URL.RawQuery != "" {
 			u += "?" + r.URL.RawQuery
 		}
 		o := answer(http.StatusTemporaryRedirect, "", nil)
 		o.header.Set("Location", u)
 		return o
-	default:
-		return h.json(http.StatusNotFound, polarDetail("Not Found"))
 	}
-	return h.create(x, token)
+	return h.json(http.StatusNotFound, polarDetail("Not Found"))
 }
 
 // readBody reads a request body as FastAPI does for a JSON body parameter:

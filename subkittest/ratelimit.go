@@ -20,7 +20,7 @@ const (
 // Requests refused for other reasons count too: for Polar every request past
 // its token check (the real limit is kept per organization, so an unknown
 // token is refused first), for Chargeflow and ChatDash every request to a
-// create path. Rate limiting is off by default. Polar's lower limit for a
+// path they serve (a create's or a look-up's) with a method it takes. Rate limiting is off by default. Polar's lower limit for a
 // token new to the server is not modelled.
 func WithRateLimit(api subkit.API, limit int, per time.Duration) ServerOption {
 	return func(s *Server) {

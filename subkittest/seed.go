@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // PolarProduct is a product to register with AddPolarProduct. Zero fields
@@ -113,6 +114,15 @@ type ChargeflowDispute struct {
 	// AccountID is answered as account_id when the create does not name
 	// one; ExtAccountID is answered as ext_account_id. "" answers null.
 	AccountID, ExtAccountID string
+	// The dispute's own details, answered by the dispute look-up
+	// (GET /disputes/{disputeId}). A zero field is drawn from the ID, the
+	// same for a dispute in every answer: source "stripe", a dp_… source_id,
+	// created_at the time in the ObjectId, due_by 7 to 20 days later, a
+	// reason, an amount between 10.00 and 499.99, currency "USD", status
+	// "needs_response", stage "Chargeback".
+	Source, SourceID, Reason, Currency, Status, Stage string
+	Amount                                            float64
+	CreatedAt, DueBy                                  time.Time
 }
 
 // AddChargeflowDispute registers a Chargeflow dispute. From then on, a

@@ -39,6 +39,8 @@ type Server struct {
 	polar    polarState
 	cf       chargeflowState
 	cd       chatdashState
+
+	cfArray bool // WithChargeflowSubscriptionsArray
 }
 
 // ServerOption configures a Server in NewServer.
@@ -269,12 +271,16 @@ func (x *exchange) hangUp() {
 	_ = conn.Close()
 }
 
-// wait sleeps for d, or less when the server closes.
-func (x *exchange) wait(d time.Duration) {
+// wait sleeps for d, or less when the server closes; it reports whether the
+// whole d passed. It does not end when the client goes away: the server
+// finishes its work regardless.
+func (x *exchange) wait(d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
 	case <-x.s.closed:
+		return false
 	}
 }

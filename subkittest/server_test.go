@@ -43,15 +43,17 @@ func TestUnknownPathsInEachAPIsStyle(t *testing.T) {
 	expectAnswer(t, got, 404, `{"message":"Not Found","requestId":"`+got.header.Get("X-Request-Id")+`"}`)
 	expectAnswer(t, post(t, s.URL()+"/nowhere", nil, ""), 404, `{"detail":"Not Found"}`)
 	// A known path with another method.
-	req, _ := http.NewRequest(http.MethodGet, s.URL()+"/v1/subscriptions/", nil)
-	req.Header.Set("Authorization", "Bearer "+PolarToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" {
-		t.Errorf("GET: %d %v", resp.StatusCode, resp.Header)
+	for path, allow := range map[string]string{"/v1/subscriptions/": "GET, POST", "/v1/subscriptions/" + productID: "GET"} {
+		req, _ := http.NewRequest(http.MethodPut, s.URL()+path, nil)
+		req.Header.Set("Authorization", "Bearer "+PolarToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 405 || resp.Header.Get("Allow") != allow {
+			t.Errorf("PUT %s: %d %v", path, resp.StatusCode, resp.Header)
+		}
 	}
 	for _, api := range []subkit.API{subkit.ChatDash, subkit.Chargeflow, subkit.Polar} {
 		if n := len(s.Requests(api)); n == 0 {

@@ -160,6 +160,11 @@ func fieldProblems(items []json.RawMessage) []FieldProblem {
 // under a dict, the key's validator ("int", "function-after[…]", "[key]"):
 // neither is part of the wire path.
 func locPath(loc []json.RawMessage) (path, member string) {
+	if len(loc) > 1 {
+		if where, _ := stringValue(loc[0]); where == "query" || where == "path" || where == "header" {
+			return paramPath(loc), ""
+		}
+	}
 	var b strings.Builder
 	afterDict := false
 	for i, raw := range loc {
@@ -192,6 +197,21 @@ func locPath(loc []json.RawMessage) (path, member string) {
 		}
 	}
 	return b.String(), member
+}
+
+// paramPath names a query, path or header parameter: it has no inner
+// structure, so what Pydantic adds after its name labels validators, except a
+// trailing index, which says which of a repeated parameter's values failed:
+// ["query","customer_id","json-or-python[…]",0] → "customer_id[0]".
+func paramPath(loc []json.RawMessage) string {
+	name, _ := stringValue(loc[1])
+	if len(loc) > 2 {
+		last := bytes.TrimSpace(loc[len(loc)-1])
+		if n, err := strconv.ParseInt(string(last), 10, 64); err == nil {
+			return name + "[" + strconv.FormatInt(n, 10) + "]"
+		}
+	}
+	return name
 }
 
 // isModelName reports whether s looks like a Pydantic model name
