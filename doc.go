@@ -27,10 +27,11 @@
 //
 // # Errors
 //
-// Every error matches sentinel errors with errors.Is (ErrRejected,
-// ErrRateLimited, ErrOutcomeUnknown, …) and gives an *APIError or
-// *ValidationError with errors.As. No error, log line or formatted value
-// carries a credential.
+// Errors are classified by sentinel errors with errors.Is (ErrRejected,
+// ErrRateLimited, ErrOutcomeUnknown, …) and give an *APIError or
+// *ValidationError with errors.As. An error that does not match
+// ErrOutcomeUnknown is definite: the request was not applied. No error, log
+// line or formatted value carries a credential.
 //
 // # Testing
 //

@@ -8,8 +8,11 @@ import (
 	"time"
 )
 
-// Sentinel errors. Every error a call returns matches one or more of them with
-// errors.Is; errors.As gives the *APIError or *ValidationError behind it.
+// Sentinel errors, for errors.Is; errors.As gives the *APIError or
+// *ValidationError behind an error. An answer whose status none of them names
+// (a 3xx, a 418) and a failure that provably sent nothing (a refused
+// connection, every attempt) match none: both are definite failures, and the
+// *APIError or the wrapped cause tells what happened.
 var (
 	// ErrInvalidParams: client-side validation failed; nothing was sent.
 	ErrInvalidParams = errors.New("subkit: invalid params")

@@ -1,0 +1,353 @@
+// Command polar subscribes an existing Polar customer — by Polar's customer
+// ID or by your own external ID — to a free recurring product through subkit,
+// and shows how each kind of failure is recognised with errors.Is and
+// errors.As.
+//
+//	go run ./examples/polar                          # against the fake API
+//	go run ./examples/polar -external-customer usr_1337 -metadata order_id=ord_1001,seats=3
+//	go run ./examples/polar -fault refused           # … with a failure injected
+//	go run ./examples/polar -live -product … -customer …
+//
+// By default it runs against subkittest's fake Polar; -fault makes the fake
+// fail in one of several ways. With -live it calls Polar's sandbox (or
+// production with -production) with the token in POLAR_ACCESS_TOKEN.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/subkit-go/subkit"
+	"github.com/subkit-go/subkit/subkittest"
+)
+
+// IDs the fake uses when a flag is not given.
+const (
+	demoProduct  = "d8dd2de1-21b7-4a41-8bc3-ce909c0cfe23"
+	demoCustomer = "992fae2a-2a17-4b7a-8d9e-e287cf90131b"
+	demoExternal = "usr_1337"
+)
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+var faults = []string{"none", "rate-limit", "rate-limit-long", "server-error", "reset", "lost-answer",
+	"slow", "malformed", "unauthorized", "refused", "invalid"}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("polar", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	live := fs.Bool("live", false, "call the real Polar API (sandbox) with the token in POLAR_ACCESS_TOKEN")
+	production := fs.Bool("production", false, "with -live, use Polar production instead of the sandbox")
+	fault := fs.String("fault", "none", "fake only: the failure to inject, one of "+strings.Join(faults, ", "))
+	timeout := fs.Duration("timeout", 30*time.Second, "deadline of the call, retries included")
+	product := fs.String("product", "", "free recurring product `UUID`; fake default "+demoProduct)
+	customer := fs.String("customer", "", "customer `UUID`; fake default "+demoCustomer+" (unless -external-customer)")
+	external := fs.String("external-customer", "", "the customer's `ID` in your system, instead of -customer")
+	metadata := fs.String("metadata", "order_id=ord_1001", "metadata `pairs` key=value,…: integers, true/false and strings")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if !validFault(*fault) {
+		fmt.Fprintf(stderr, "polar: unknown -fault %q (one of %s)\n", *fault, strings.Join(faults, ", "))
+		return 2
+	}
+	if *customer != "" && *external != "" {
+		fmt.Fprintln(stderr, "polar: give -customer or -external-customer, not both")
+		return 2
+	}
+	md, err := parseMetadata(*metadata)
+	if err != nil {
+		fmt.Fprintln(stderr, "polar: -metadata:", err)
+		return 2
+	}
+
+	ctx := context.Background()
+	var client *subkit.Client
+	var srv *subkittest.Server
+	if *live {
+		if *fault != "none" {
+			fmt.Fprintln(stderr, "polar: -fault works only against the fake API (without -live)")
+			return 2
+		}
+		if strings.TrimSpace(os.Getenv("POLAR_ACCESS_TOKEN")) == "" {
+			fmt.Fprintln(stderr, "polar: -live needs POLAR_ACCESS_TOKEN in the environment")
+			return 2
+		}
+		if *product == "" || (*customer == "" && *external == "") {
+			fmt.Fprintln(stderr, "polar: -live needs -product and -customer or -external-customer (real IDs)")
+			return 2
+		}
+		opts := []subkit.Option{subkit.WithEnv(), subkit.WithTimeout(*timeout), subkit.WithUserAgent("subkit-example-polar")}
+		where := "production"
+		if !*production {
+			opts, where = append(opts, subkit.WithPolarSandbox()), "sandbox"
+		}
+		if client, err = subkit.New(opts...); err != nil {
+			fmt.Fprintln(stderr, "polar:", err)
+			return 2
+		}
+		fmt.Fprintf(stdout, "Polar: live API (%s)\n", where)
+	} else {
+		if *production {
+			fmt.Fprintln(stderr, "polar: -production only makes sense with -live")
+			return 2
+		}
+		*product = orDefault(*product, demoProduct)
+		if *external == "" {
+			*customer = orDefault(*customer, demoCustomer)
+		}
+		srv = subkittest.NewServer()
+		defer srv.Close()
+		if client, err = fakeClient(srv, *fault, *product, *customer, *external, timeout); err != nil {
+			fmt.Fprintln(stderr, "polar:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "Polar: fake API at %s, fault: %s\n", srv.URL(), *fault)
+	}
+	defer client.CloseIdleConnections()
+
+	if *fault == "invalid" {
+		*product = "not-a-uuid"
+		md["subkit-demo-key-that-is-longer-than-forty-characters"] = "x"
+		md["empty"] = ""
+	}
+	var info subkit.ResponseInfo
+	var sub *subkit.Subscription
+	if *external != "" {
+		fmt.Fprintf(stdout, "creating: product %s for external customer %s, metadata %s\n", *product, *external, show(md))
+		sub, err = client.Subscriptions.CreateForExternalCustomer(ctx, &subkit.ExternalCustomerSubscriptionParams{
+			ProductID: *product, ExternalCustomerID: *external, Metadata: md}, subkit.WithResponseInfo(&info))
+	} else {
+		fmt.Fprintf(stdout, "creating: product %s for customer %s, metadata %s\n", *product, *customer, show(md))
+		sub, err = client.Subscriptions.CreateForCustomer(ctx, &subkit.CustomerSubscriptionParams{
+			ProductID: *product, CustomerID: *customer, Metadata: md}, subkit.WithResponseInfo(&info))
+	}
+	if err != nil {
+		explain(stdout, err)
+		fmt.Fprintf(stdout, "call:     HTTP %d, request ID %q, %d attempt(s)\n", info.StatusCode, info.RequestID, info.Attempts)
+		if errors.Is(err, subkit.ErrOutcomeUnknown) {
+			lookUp(ctx, stdout, client, *product, *customer, *external, md)
+		}
+		if srv != nil {
+			fmt.Fprintf(stdout, "fake:     holds %d subscription(s) (what the look-up should agree with)\n",
+				len(srv.PolarSubscriptions()))
+		}
+		return 1
+	}
+	email := "-"
+	if sub.Customer.Email != nil {
+		email = *sub.Customer.Email
+	}
+	fmt.Fprintf(stdout, "created:  %s, status %s, customer %s <%s>\n", sub.ID, sub.Status, sub.CustomerID, email)
+	fmt.Fprintf(stdout, "          product %q: %d %s every %d %s, period %s → %s, metadata %s\n",
+		sub.Product.Name, sub.Amount, sub.Currency, sub.RecurringIntervalCount, sub.RecurringInterval,
+		sub.CurrentPeriodStart.UTC().Format(time.DateOnly), when(sub.CurrentPeriodEnd), show(sub.Metadata))
+	fmt.Fprintf(stdout, "call:     HTTP %d, request ID %s, %d attempt(s), outcome %s\n",
+		info.StatusCode, info.RequestID, info.Attempts, info.Outcome)
+	return 0
+}
+
+// fakeClient seeds srv with the product and customer, queues the fault and
+// returns a client.
+func fakeClient(srv *subkittest.Server, fault, product, customer, external string, timeout *time.Duration) (*subkit.Client, error) {
+	// Only well-formed UUIDs can be registered; anything else is for the
+	// SDK's validation to refuse.
+	if uuidPattern.MatchString(product) {
+		srv.AddPolarProduct(subkittest.PolarProduct{ID: product, Name: "Community"})
+	}
+	switch {
+	case fault == "refused":
+		// Another customer is known: the one asked for is not.
+		srv.AddPolarCustomer(subkittest.PolarCustomer{Name: "Someone else"})
+	case external != "":
+		srv.AddPolarCustomer(subkittest.PolarCustomer{ExternalID: external, Name: "Ada"})
+	case uuidPattern.MatchString(customer):
+		srv.AddPolarCustomer(subkittest.PolarCustomer{ID: customer, Name: "Ada"})
+	}
+	opts := []subkit.Option{subkit.WithUserAgent("subkit-example-polar"),
+		subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second})}
+	switch fault {
+	case "rate-limit":
+		srv.InjectFault(subkit.Polar, 1, subkittest.RateLimited("1"))
+	case "rate-limit-long":
+		srv.InjectFault(subkit.Polar, 1, subkittest.RateLimited("3600"))
+	case "server-error":
+		srv.InjectFault(subkit.Polar, 1, subkittest.Respond(502, "<html><body>502 Bad Gateway</body></html>"))
+	case "reset":
+		srv.InjectFault(subkit.Polar, 1, subkittest.CloseBeforeHandling())
+	case "lost-answer":
+		srv.InjectFault(subkit.Polar, 1, subkittest.CloseAfterHandling())
+	case "slow":
+		*timeout = time.Second
+		srv.InjectFault(subkit.Polar, 1, subkittest.Delay(3*time.Second))
+	case "malformed":
+		srv.InjectFault(subkit.Polar, 1, subkittest.MalformedBody())
+	case "unauthorized":
+		opts = append(opts, subkit.WithOrganizationToken("polar_oat_not_the_token"))
+	}
+	opts = append(opts, subkit.WithTimeout(*timeout))
+	return srv.Client(opts...)
+}
+
+// explain tells what the error means for the caller, using only errors.Is
+// and errors.As: the SDK's error model.
+func explain(w io.Writer, err error) {
+	fmt.Fprintf(w, "error:    %v\n", err)
+	var verr *subkit.ValidationError
+	var apiErr *subkit.APIError
+	hasAPIErr := errors.As(err, &apiErr)
+	switch {
+	case errors.As(err, &verr):
+		fmt.Fprintln(w, "meaning:  invalid parameters; nothing was sent. Every problem, by its wire path:")
+		for _, f := range verr.Fields {
+			fmt.Fprintf(w, "            %s: %s\n", f.Field, f.Message)
+		}
+	case errors.Is(err, subkit.ErrMissingCredential):
+		fmt.Fprintln(w, "meaning:  no access token configured (POLAR_ACCESS_TOKEN); nothing was sent")
+	case errors.Is(err, subkit.ErrOutcomeUnknown):
+		why := "the connection broke after the request was sent"
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			why = "the deadline passed after the request was sent"
+		case errors.Is(err, subkit.ErrServer):
+			why = fmt.Sprintf("the server answered %d", apiErr.StatusCode)
+		case hasAPIErr:
+			why = fmt.Sprintf("the server answered %d but its body could not be read", apiErr.StatusCode)
+		}
+		fmt.Fprintf(w, "meaning:  OUTCOME UNKNOWN: %s, so the subscription may exist.\n", why)
+		fmt.Fprintln(w, "          Do not simply retry: look it up first (below). subkit.WithIdempotencyKey")
+		fmt.Fprintln(w, "          makes the SDK do that by itself.")
+	case errors.Is(err, subkit.ErrRateLimited):
+		fmt.Fprintf(w, "meaning:  rate limited after %d attempt(s); nothing was created. Try again in %s.\n",
+			apiErr.Attempts, apiErr.RetryAfter)
+	case errors.Is(err, subkit.ErrUnauthorized), errors.Is(err, subkit.ErrForbidden):
+		fmt.Fprintln(w, "meaning:  the token was refused (a sandbox token on production, or the reverse?); nothing was created")
+	case errors.Is(err, subkit.ErrNotFound):
+		fmt.Fprintf(w, "meaning:  not found (%s); nothing was created\n", apiErr.Message)
+	case errors.Is(err, subkit.ErrRejected):
+		fmt.Fprintf(w, "meaning:  refused as sent (%s); nothing was created: fix the request\n", apiErr.Message)
+		for _, f := range apiErr.Fields {
+			fmt.Fprintf(w, "            %s: %s (%s)\n", f.Field, f.Message, f.Code)
+		}
+	case hasAPIErr:
+		fmt.Fprintf(w, "meaning:  unexpected answer %d\n", apiErr.StatusCode)
+	default:
+		fmt.Fprintln(w, "meaning:  the request was never sent (the connection could not be made): safe to retry")
+	}
+	if hasAPIErr {
+		fmt.Fprintf(w, "APIError: status %d, code %q, message %q, request ID %q, attempts %d\n",
+			apiErr.StatusCode, apiErr.Code, apiErr.Message, apiErr.RequestID, apiErr.Attempts)
+	}
+}
+
+// lookUp is what a caller does after ErrOutcomeUnknown: list the customer's
+// subscriptions to the product, filtered by the metadata sent with the create
+// (a reference such as order_id makes the match exact).
+func lookUp(ctx context.Context, w io.Writer, client *subkit.Client, product, customer, external string, md subkit.Metadata) {
+	filter := &subkit.SubscriptionListParams{ProductIDs: []string{product}, Metadata: map[string]string{}}
+	if external != "" {
+		filter.ExternalCustomerIDs = []string{external}
+	} else {
+		filter.CustomerIDs = []string{customer}
+	}
+	for k, v := range md {
+		filter.Metadata[k] = fmt.Sprint(v)
+	}
+	var found []string
+	for sub, err := range client.Subscriptions.List(ctx, filter) {
+		if err != nil {
+			fmt.Fprintf(w, "look-up:  failed too (%v): the outcome stays unknown; look again later\n", err)
+			return
+		}
+		found = append(found, sub.ID)
+	}
+	by := "product, customer and metadata " + show(md)
+	if len(found) == 0 {
+		fmt.Fprintf(w, "look-up:  List by %s finds nothing:\n", by)
+		fmt.Fprintln(w, "          the create did not happen (if the server may still be working on it, look again\n          a little later before sending it again)")
+		return
+	}
+	fmt.Fprintf(w, "look-up:  List by %s finds %v:\n", by, found)
+	if len(md) == 0 {
+		fmt.Fprintln(w, "          without a reference in the metadata, that may be an older subscription")
+		return
+	}
+	fmt.Fprintln(w, "          the create happened; do not send it again")
+}
+
+// parseMetadata reads key=value pairs: integers and true/false keep their
+// type, everything else is a string.
+func parseMetadata(s string) (subkit.Metadata, error) {
+	md := subkit.Metadata{}
+	for _, pair := range strings.Split(s, ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q is not key=value", pair)
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			md[k] = n
+		} else if b, err := strconv.ParseBool(v); err == nil && (v == "true" || v == "false") {
+			md[k] = b
+		} else {
+			md[k] = v
+		}
+	}
+	return md, nil
+}
+
+// show prints metadata in a stable order.
+func show(md subkit.Metadata) string {
+	if len(md) == 0 {
+		return "{}"
+	}
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%v", k, md[k])
+	}
+	return "{" + strings.Join(parts, " ") + "}"
+}
+
+func validFault(f string) bool {
+	for _, g := range faults {
+		if f == g {
+			return true
+		}
+	}
+	return false
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func when(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.DateOnly)
+}
