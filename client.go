@@ -80,7 +80,7 @@ func withCredential(api API, key string) Option {
 		if err := checkCredential(key); err != nil {
 			return fmt.Errorf("%s: %w", spec.optionName, err)
 		}
-		s.creds[spec.index] = secret(key)
+		s.creds[spec.index] = newSecret(key)
 		return nil
 	}
 }
@@ -264,15 +264,15 @@ func New(opts ...Option) (*Client, error) {
 		if s.bases[spec.index] != "" {
 			cfg.base = s.bases[spec.index]
 		}
-		if cfg.cred == "" && s.useEnv {
+		if !cfg.cred.isSet() && s.useEnv {
 			if v := strings.TrimSpace(os.Getenv(spec.envVar)); v != "" {
 				if err := checkCredential(v); err != nil {
 					return nil, fmt.Errorf("subkit: WithEnv: %s: %w", spec.envVar, err)
 				}
-				cfg.cred = secret(v)
+				cfg.cred = newSecret(v)
 			}
 		}
-		if cfg.cred != "" {
+		if cfg.cred.isSet() {
 			configured++
 		}
 		c.apis[spec.index] = cfg
@@ -356,7 +356,7 @@ func (c *Client) String() string {
 		}
 		cfg := c.apis[i]
 		cred := "no credential"
-		if cfg.cred != "" {
+		if cfg.cred.isSet() {
 			cred = "credential " + redacted
 		}
 		fmt.Fprintf(&b, "%s: %s (%s)", api, cfg.base, cred)

@@ -45,7 +45,7 @@ func (c *Client) do(ctx context.Context, r *request, out any, cs callSettings) (
 		defer func() { *cs.info = info }()
 	}
 	cfg := c.api(r.api)
-	if cfg.cred == "" {
+	if !cfg.cred.isSet() {
 		return fmt.Errorf("subkit: %s: no credential configured (use %s, or %s with WithEnv): %w",
 			r.api, cfg.spec.optionName, cfg.spec.envVar, ErrMissingCredential)
 	}
@@ -68,6 +68,7 @@ func (c *Client) do(ctx context.Context, r *request, out any, cs callSettings) (
 		URL:      c.url(cfg, r),
 		Header:   c.header(cfg, body != nil),
 		Body:     body,
+		Secret:   cfg.cred.reveal(),
 		ReadOnly: !r.create,
 		LogAttrs: []slog.Attr{slog.String("api", string(r.api)), slog.String("method", r.method), slog.String("path", r.path)},
 	}
@@ -90,16 +91,18 @@ func (c *Client) sendOnce(ctx context.Context, r *request, tr *transport.Request
 	}
 	if res.Status >= 200 && res.Status <= 299 {
 		if cause := decodeSuccess(&res, out); cause != nil {
+			// The body is the server's: it may quote the credential back.
+			secret := tr.Secret
 			return &APIError{API: r.api, StatusCode: res.Status, Message: "the answer could not be read",
-				RequestID: res.RequestID, Attempts: info.Attempts, Body: bounded(res.Body),
-				mayBeApplied: r.create, readOnly: !r.create, cause: cause}
+				RequestID: res.RequestID, Attempts: info.Attempts, Body: transport.ScrubBytes(bounded(res.Body), secret),
+				mayBeApplied: r.create, readOnly: !r.create, cause: transport.Scrub(cause, secret)}
 		}
 		if r.create {
 			info.Outcome = OutcomeCreated
 		}
 		return nil
 	}
-	apiErr := c.apiError(r, &res)
+	apiErr := c.apiError(r, &res, tr.Secret)
 	apiErr.Attempts = info.Attempts
 	if info.RequestID == "" {
 		info.RequestID = apiErr.RequestID
@@ -127,7 +130,10 @@ func decodeSuccess(res *transport.Result, out any) error {
 	return nil
 }
 
-func (c *Client) apiError(r *request, res *transport.Result) *APIError {
+// apiError decodes an answer that is not a success. Whatever it takes from
+// the answer has secret (the request's credential) redacted: a server may
+// quote it back, in JSON escapes the raw body does not show.
+func (c *Client) apiError(r *request, res *transport.Result, secret string) *APIError {
 	cfg := c.api(r.api)
 	e := &APIError{
 		API: r.api, StatusCode: res.Status, RequestID: res.RequestID, Attempts: res.Attempts,
@@ -137,12 +143,13 @@ func (c *Client) apiError(r *request, res *transport.Result) *APIError {
 		e.RetryAfter = res.RetryAfter
 	}
 	wi := wire.DecodeError(res.Body, cfg.spec.errorIsCode)
-	e.Code, e.Message = wi.Code, wi.Message
+	scrub := func(s string) string { return transport.ScrubString(s, secret) }
+	e.Code, e.Message = scrub(wi.Code), scrub(wi.Message)
 	if e.RequestID == "" {
-		e.RequestID = wi.RequestID
+		e.RequestID = scrub(wi.RequestID)
 	}
 	for _, f := range wi.Fields {
-		e.Fields = append(e.Fields, FieldError(f))
+		e.Fields = append(e.Fields, FieldError{Field: scrub(f.Field), Message: scrub(f.Message), Code: scrub(f.Code)})
 	}
 	switch {
 	case res.TooLarge:
@@ -151,7 +158,7 @@ func (c *Client) apiError(r *request, res *transport.Result) *APIError {
 		e.Message = http.StatusText(res.Status)
 	}
 	if res.Status >= 300 && res.Status <= 399 {
-		e.Message += " (redirects are not followed; Location: " + res.Header.Get("Location") + ")"
+		e.Message += " (redirects are not followed; Location: " + scrub(res.Header.Get("Location")) + ")"
 	}
 	return e
 }

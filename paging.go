@@ -2,6 +2,8 @@ package subkit
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"iter"
 )
 
@@ -12,7 +14,9 @@ type pageFunc[T any, C comparable] func(ctx context.Context, cursor C) (items []
 // paginate turns pages into a lazy sequence. A page is fetched only when the
 // loop asks for its first item, so breaking out fetches nothing more; an
 // error is yielded once and ends the sequence. A next cursor equal to the
-// current one would loop for ever, so it ends the sequence with an error.
+// current one would loop for ever, so it ends the sequence with an error; so
+// would a server that keeps saying there is more after an empty page, so an
+// empty page ends the sequence.
 func paginate[T any, C comparable](ctx context.Context, first C, fetch pageFunc[T, C], stuck func(C) error) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		cursor := first
@@ -27,7 +31,7 @@ func paginate[T any, C comparable](ctx context.Context, first C, fetch pageFunc[
 					return
 				}
 			}
-			if !more {
+			if !more || len(items) == 0 {
 				return
 			}
 			if next == cursor {
@@ -42,4 +46,34 @@ func paginate[T any, C comparable](ctx context.Context, first C, fetch pageFunc[
 // failed is a sequence that yields err once.
 func failed[T any](err error) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) { yield(nil, err) }
+}
+
+// UnmarshalJSON refuses a page with a null item, which a caller would get as
+// a nil subscription and a look-up would dereference: the page cannot be
+// read, which for a look-up deciding whether a create happened must never
+// read as "not there".
+func (p *polarPage) UnmarshalJSON(b []byte) error {
+	type plain polarPage
+	if err := json.Unmarshal(b, (*plain)(p)); err != nil {
+		return err
+	}
+	return noNullItem("items", p.Items)
+}
+
+// UnmarshalJSON refuses a page with a null item, as polarPage does.
+func (p *connectPage) UnmarshalJSON(b []byte) error {
+	type plain connectPage
+	if err := json.Unmarshal(b, (*plain)(p)); err != nil {
+		return err
+	}
+	return noNullItem("subscriptions", p.Subscriptions)
+}
+
+func noNullItem[T any](key string, items []*T) error {
+	for i, it := range items {
+		if it == nil {
+			return fmt.Errorf("%s[%d] is null", key, i)
+		}
+	}
+	return nil
 }

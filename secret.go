@@ -7,7 +7,21 @@ import (
 
 // secret holds a credential. Every way of printing or logging it redacts, so a
 // credential cannot reach a log line or an error through a stray %v.
-type secret string
+//
+// The credential lives in a closure, not in a string field: printers that walk
+// unexported fields by reflection, where no method can be called (fmt
+// printing a caller's struct that holds a *Client with %s or %d, go-spew as
+// testify uses it), print a func's address, never its contents.
+type secret struct{ get func() string }
+
+func newSecret(s string) secret {
+	if s == "" {
+		return secret{}
+	}
+	return secret{get: func() string { return s }}
+}
+
+func (s secret) isSet() bool { return s.get != nil }
 
 const redacted = "[REDACTED]"
 
@@ -27,11 +41,16 @@ func (s secret) Format(f fmt.State, verb rune) {
 func (s secret) LogValue() slog.Value { return slog.StringValue(s.mask()) }
 
 func (s secret) mask() string {
-	if s == "" {
+	if !s.isSet() {
 		return ""
 	}
 	return redacted
 }
 
 // reveal is the one place the raw credential is read: when a header is set.
-func (s secret) reveal() string { return string(s) }
+func (s secret) reveal() string {
+	if !s.isSet() {
+		return ""
+	}
+	return s.get()
+}

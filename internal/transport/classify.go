@@ -13,12 +13,17 @@ import (
 // progress records how far one attempt got on the wire. Its flags are set by
 // httptrace callbacks, which may run on the transport's own goroutines.
 type progress struct {
+	// gettingConn: the transport asked for a connection (GetConn), so it
+	// reports its progress; no request is written before a connection is
+	// got, and none is complete before WroteHeaders.
+	gettingConn  atomic.Bool
 	dialing      atomic.Bool // DNS, connect or TLS handshake started
 	gotConn      atomic.Bool
 	wroteHeaders atomic.Bool
 }
 
 func (p *progress) reset() {
+	p.gettingConn.Store(false)
 	p.dialing.Store(false)
 	p.gotConn.Store(false)
 	p.wroteHeaders.Store(false)
@@ -27,6 +32,11 @@ func (p *progress) reset() {
 func (p *progress) trace() *httptrace.ClientTrace {
 	dial := func() { p.dialing.Store(true) }
 	return &httptrace.ClientTrace{
+		// A dialer of the caller's (WithHTTPClient with a custom
+		// DialContext, a proxy dialer) reports no DNS or connect events:
+		// GetConn is what shows the attempt stopped before it had a
+		// connection.
+		GetConn:           func(string) { p.gettingConn.Store(true) },
 		DNSStart:          func(httptrace.DNSStartInfo) { dial() },
 		ConnectStart:      func(string, string) { dial() },
 		TLSHandshakeStart: dial,
@@ -42,7 +52,7 @@ func (p *progress) notSent(err error) bool {
 		return false
 	}
 	// The trace saw the attempt stop before the request was written.
-	if p.gotConn.Load() || p.dialing.Load() {
+	if p.gettingConn.Load() || p.gotConn.Load() || p.dialing.Load() {
 		return true
 	}
 	// No trace (a transport that does not report it): trust only errors that

@@ -7,12 +7,14 @@ package transport
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -38,6 +40,12 @@ type Request struct {
 	ReadOnly bool
 	// LogAttrs identify the call in log lines (API, path): never secrets.
 	LogAttrs []slog.Attr
+	// Secret is the credential the request carries. A server may quote it
+	// back (an echoing gateway, a validation error that repeats its input),
+	// so it is redacted from what the transport reports of an answer: the
+	// request ID, an error's text, the body of an answer that is not a
+	// success, and log lines.
+	Secret string
 }
 
 // Result is how a call ended: with an answer (Status > 0) or with Err.
@@ -105,7 +113,7 @@ func (s *Sender) Send(ctx context.Context, r *Request, p Policy) Result {
 	}
 	resp, err := rc.Do(rreq)
 	if err != nil {
-		c.res.Err = err
+		c.res.Err = Scrub(err, r.Secret)
 		return c.res
 	}
 	c.read(resp)
@@ -152,7 +160,7 @@ func (c *call) checkRetry(ctx context.Context, resp *http.Response, err error) (
 		return c.planWait(ctx, c.backoffFor(c.res.Attempts)), nil
 	}
 
-	reqID := RequestIDFromHeader(resp.Header)
+	reqID := c.scrub(RequestIDFromHeader(resp.Header))
 	c.logAttempt(resp.StatusCode, reqID, nil)
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
@@ -232,7 +240,7 @@ func (c *call) logAttempt(status int, reqID string, err error) {
 		slog.String("request_id", reqID),
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", c.scrub(err.Error())))
 	}
 	c.log(slog.LevelDebug, "subkit: attempt", attrs...)
 }
@@ -253,24 +261,67 @@ func (c *call) read(resp *http.Response) {
 	}()
 	c.res.Status = resp.StatusCode
 	c.res.Header = resp.Header
-	c.res.RequestID = RequestIDFromHeader(resp.Header)
+	c.res.RequestID = c.scrub(RequestIDFromHeader(resp.Header))
 	if resp.ContentLength > c.s.MaxBody {
 		c.res.TooLarge = true
 		return
 	}
-	var buf bytes.Buffer
-	if resp.ContentLength > 0 {
-		buf.Grow(int(resp.ContentLength))
+	c.res.Body, c.res.TooLarge, c.res.ReadErr = readAtMost(resp.Body, c.s.MaxBody, resp.ContentLength)
+	c.res.ReadErr = Scrub(c.res.ReadErr, c.req.Secret)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// A success body is the result, decoded as sent; any other is
+		// kept for an error, where it must not quote the credential.
+		c.res.Body = ScrubBytes(c.res.Body, c.req.Secret)
 	}
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, c.s.MaxBody+1))
-	switch {
-	case n > c.s.MaxBody:
-		c.res.TooLarge = true
-	case err != nil:
-		c.res.ReadErr = err
-	default:
-		c.res.Body = buf.Bytes()
+}
+
+// readAtMost reads r to its end, or until it has read more than limit bytes
+// (tooLarge, and no body). It reads into chunks joined once at the end, so
+// that refusing a body over the limit allocates about limit bytes, where a
+// doubling buffer allocates two to four times that. sizeHint, the
+// Content-Length or -1, sizes the first chunk so that a body of the declared
+// size takes one allocation.
+func readAtMost(r io.Reader, limit, sizeHint int64) (body []byte, tooLarge bool, err error) {
+	const firstChunk, maxChunk = 8 << 10, 1 << 20
+	next := int64(firstChunk)
+	if sizeHint >= 0 {
+		next = sizeHint + 1 // one more byte to see the end without another chunk
 	}
+	var chunks [][]byte
+	var total int64
+	for {
+		chunk := make([]byte, min(next, limit+1-total))
+		n, rerr := fill(r, chunk)
+		total += int64(n)
+		chunks = append(chunks, chunk[:n])
+		switch {
+		case total > limit:
+			return nil, true, nil
+		case rerr == io.EOF:
+			if len(chunks) == 1 {
+				return chunks[0], false, nil
+			}
+			return bytes.Join(chunks, nil), false, nil
+		case rerr != nil:
+			return nil, false, rerr
+		}
+		next = min(max(next, firstChunk)*2, maxChunk)
+	}
+}
+
+// fill reads into b until it is full or r fails; unlike io.ReadFull it
+// returns r's own error, so that io.EOF (the end) stays apart from
+// io.ErrUnexpectedEOF (a body cut short of its Content-Length).
+func fill(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // drainLimit is how much of an unread body is discarded to keep the
@@ -286,4 +337,47 @@ func RequestIDFromHeader(h http.Header) string {
 		}
 	}
 	return ""
+}
+
+// redacted replaces a credential a server quoted back.
+const redacted = "[REDACTED]"
+
+func (c *call) scrub(s string) string { return ScrubString(s, c.req.Secret) }
+
+// ScrubString redacts every occurrence of secret in s.
+func ScrubString(s, secret string) string {
+	if secret == "" || !strings.Contains(s, secret) {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, redacted)
+}
+
+// ScrubBytes redacts every occurrence of secret in b, in a copy.
+func ScrubBytes(b []byte, secret string) []byte {
+	if secret == "" || !bytes.Contains(b, []byte(secret)) {
+		return b
+	}
+	return bytes.ReplaceAll(b, []byte(secret), []byte(redacted))
+}
+
+// Scrub returns err, or, when its text quotes secret, an error with the
+// secret redacted from the text. The replacement keeps matching the
+// context's errors but unwraps to nothing, since every error it wraps
+// would print the secret.
+func Scrub(err error, secret string) error {
+	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return &scrubbedError{msg: ScrubString(err.Error(), secret), err: err}
+}
+
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+
+func (e *scrubbedError) Is(target error) bool {
+	return (target == context.Canceled || target == context.DeadlineExceeded) && errors.Is(e.err, target)
 }

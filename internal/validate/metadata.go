@@ -1,7 +1,10 @@
 package validate
 
 import (
+	"encoding"
+	"encoding/json"
 	"math"
+	"reflect"
 	"sort"
 	"unicode/utf8"
 )
@@ -80,9 +83,41 @@ func (p *Problems) metadataValue(path string, v any, r MetadataRules) {
 		p.finite(path, float64(x))
 	case nil:
 		p.Add(path, CodeType, "values must not be null")
+	case json.Number:
+		// encoding/json sends it as the number it holds, "" as 0.
+		switch _, err := x.Float64(); {
+		case x == "":
+		case !json.Valid([]byte(x)) || (x[0] != '-' && (x[0] < '0' || x[0] > '9')):
+			p.Add(path, CodeInvalid, "must be a valid JSON number, got %q", string(x))
+		case err != nil:
+			p.Add(path, CodeInvalid, "must be a finite number, got %s", string(x))
+		}
 	default:
-		p.Add(path, CodeType, "values must be a string, an integer, a float or a bool, got %T", v)
+		p.namedKind(path, v, r)
 	}
+}
+
+// namedKind checks a value of a named type (type Plan string, time.Duration,
+// …) by its kind, which is what encoding/json sends: Polar accepts it as it
+// accepts the built-in type. A type with its own JSON or text encoding
+// (time.Time, …) sends whatever that encoding writes, so it is refused, as
+// is every other kind.
+func (p *Problems) namedKind(path string, v any, r MetadataRules) {
+	_, marshals := v.(json.Marshaler)
+	_, texts := v.(encoding.TextMarshaler)
+	rv := reflect.ValueOf(v)
+	switch k := rv.Kind(); {
+	case marshals || texts:
+	case k == reflect.String:
+		p.metadataValue(path, rv.String(), r)
+		return
+	case k == reflect.Bool, reflect.Int <= k && k <= reflect.Uintptr:
+		return
+	case k == reflect.Float32 || k == reflect.Float64:
+		p.finite(path, rv.Float())
+		return
+	}
+	p.Add(path, CodeType, "values must be a string, an integer, a float or a bool, got %T", v)
 }
 
 func (p *Problems) finite(path string, f float64) {

@@ -1,0 +1,13 @@
+package validate
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's test binary if any goroutine outlives its
+// tests: a leaked connection, timer or server goroutine is a bug, not noise.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}

@@ -1,0 +1,445 @@
+package subkit_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/subkit-go/subkit"
+	"github.com/subkit-go/subkit/subkittest"
+)
+
+// The chaos test: many creates from many goroutines against the fakes, with
+// a random fault on every request, and an account of every call against what
+// the server holds. It proves, for each API:
+//
+//   - a call that succeeded created exactly one subscription, the one it returned;
+//   - a call that failed without ErrOutcomeUnknown created nothing (no false failure);
+//   - no call created two subscriptions (no duplicate).
+//
+// The fault sequence is drawn from a seed, logged with t.Logf; set
+// SUBKIT_CHAOS_SEED to replay it (SUBKIT_CHAOS_WORKERS=1 also replays the
+// order in which calls meet the faults), SUBKIT_CHAOS_CALLS to run more calls.
+
+const (
+	chaosTimeout    = 200 * time.Millisecond // WithTimeout of every chaos client
+	chaosSlowAnswer = 400 * time.Millisecond // a slow answer, past the timeout
+	chaosHeader     = "X-Chaos"
+	chaosServerErr  = "500-after-handling"
+)
+
+// chaosFault is one kind of fault with its weight in the draw.
+type chaosFault struct {
+	weight int
+	fault  subkittest.Fault
+}
+
+// chaosFaults is every kind of fault a request can meet. subkittest has no
+// fault that handles a request and then answers an error status, so "500
+// after handling" is a Delay(1ns) (handle, apply, answer normally) tagged
+// with a header that chaosTransport, standing in for a broken gateway,
+// turns into a 500 once the server has answered.
+//
+// With lateCommits, a create may also be applied only after the client has
+// given up (CommitLate past the timeout). Reconcile's guarantee holds only
+// for creates the server finishes within SettleTime, so that mode leaves
+// them out.
+func chaosFaults(lateCommits bool) []chaosFault {
+	f := []chaosFault{
+		{3, subkittest.Delay(0)},
+		{1, subkittest.Delay(20 * time.Millisecond)},
+		{2, subkittest.RateLimited("0")},
+		{2, subkittest.RateLimited("")},
+		{1, subkittest.Respond(503, `{"message":"Service Unavailable"}`)},
+		{1, subkittest.Delay(time.Nanosecond).WithHeader(chaosHeader, chaosServerErr)},
+		{1, subkittest.CloseBeforeHandling()},
+		{1, subkittest.CloseAfterHandling()},
+		{1, subkittest.Delay(chaosSlowAnswer)},
+		{1, subkittest.MalformedBody()},
+		{1, subkittest.RateLimited("3600")}, // past MaxRetryAfter: the call ends at once
+		{1, subkittest.Respond(409, `{"message":"Conflict"}`)},
+	}
+	if lateCommits {
+		f = append(f, chaosFault{1, subkittest.CommitLate(chaosSlowAnswer)})
+	}
+	return f
+}
+
+// chaosTransport is the network between the SDK and the fake: it plays the
+// one fault subkittest cannot, a 500 for a request the server applied.
+type chaosTransport struct{ next *http.Transport }
+
+func (c chaosTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	if err != nil || resp.Header.Get(chaosHeader) != chaosServerErr {
+		return resp, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	body := `{"message":"Internal Server Error"}`
+	h := http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {resp.Header.Get("X-Request-Id")}}
+	return &http.Response{Status: "500 Internal Server Error", StatusCode: 500, Proto: resp.Proto,
+		ProtoMajor: resp.ProtoMajor, ProtoMinor: resp.ProtoMinor, Header: h, ContentLength: int64(len(body)),
+		Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+}
+
+// chaosAPI is how the chaos test drives one API: a create that carries a
+// unique marker, and how to read the marker back from a recorded request.
+type chaosAPI struct {
+	api    subkit.API
+	create func(ctx context.Context, c *subkit.Client, i int, marker string) (id string, err error)
+	marker func(r subkittest.Request) string // "" for a request without one (a look-up)
+}
+
+func chaosAPIs() []chaosAPI {
+	return []chaosAPI{
+		{
+			api: subkit.ChatDash,
+			create: func(ctx context.Context, c *subkit.Client, _ int, marker string) (string, error) {
+				s, err := c.Subscriptions.CreateConnect(ctx, "acct_chaos", &subkit.ConnectSubscriptionParams{
+					ClientID: marker, AgentIDs: []string{"64abc123def456789012345b"},
+					SelectedProduct: subkit.ConnectProduct{ProductID: "prod_chaos", StartDate: time.Unix(1700000000, 0),
+						Pricing: subkit.ConnectPricing{Metrics: subkit.MetricMinutes}},
+				})
+				if err != nil {
+					return "", err
+				}
+				return s.ID, nil
+			},
+			marker: func(r subkittest.Request) string {
+				var b struct {
+					Data struct {
+						ClientID string `json:"clientId"`
+					} `json:"data"`
+				}
+				_ = json.Unmarshal(r.Body, &b)
+				return b.Data.ClientID
+			},
+		},
+		{
+			api: subkit.Chargeflow,
+			create: func(ctx context.Context, c *subkit.Client, i int, marker string) (string, error) {
+				s, err := c.Subscriptions.CreateForDispute(ctx, chaosDispute(i), &subkit.DisputeSubscriptionParams{
+					SourceID: marker, CreatedAt: time.Date(2024, 5, 1, 9, 30, 0, 0, time.UTC),
+					StartDate: time.Date(2024, 5, 1, 9, 30, 0, 0, time.UTC), Frequency: subkit.FrequencyMonth, FrequencyCount: 1,
+				})
+				if err != nil {
+					return "", err
+				}
+				return s.ID, nil
+			},
+			marker: func(r subkittest.Request) string {
+				var b struct {
+					SourceID string `json:"source_id"`
+				}
+				_ = json.Unmarshal(r.Body, &b)
+				return b.SourceID
+			},
+		},
+		{
+			api: subkit.Polar,
+			create: func(ctx context.Context, c *subkit.Client, i int, marker string) (string, error) {
+				md := subkit.Metadata{"chaos_call": marker}
+				var (
+					s   *subkit.Subscription
+					err error
+				)
+				if i%2 == 0 {
+					s, err = c.Subscriptions.CreateForCustomer(ctx, &subkit.CustomerSubscriptionParams{
+						ProductID: productID, CustomerID: customerID, Metadata: md})
+				} else {
+					s, err = c.Subscriptions.CreateForExternalCustomer(ctx, &subkit.ExternalCustomerSubscriptionParams{
+						ProductID: productID, ExternalCustomerID: "usr_" + marker, Metadata: md})
+				}
+				if err != nil {
+					return "", err
+				}
+				return s.ID, nil
+			},
+			marker: func(r subkittest.Request) string {
+				var b struct {
+					Metadata map[string]any `json:"metadata"`
+				}
+				_ = json.Unmarshal(r.Body, &b)
+				m, _ := b.Metadata["chaos_call"].(string)
+				return m
+			},
+		},
+	}
+}
+
+// chaosDispute is a dispute ID of its own for call i: Chargeflow keeps one
+// subscription per dispute, and a second create would replace the first.
+func chaosDispute(i int) string { return fmt.Sprintf("c4a05%019x", i) }
+
+// chaosTally is what a run counted.
+type chaosTally struct {
+	calls, ok, unknown, definite  int
+	duplicates, falseFailures     int
+	lostSuccesses, unknownApplied int // successes without their subscription; unknowns that had happened
+	requests                      int
+	errorKinds                    map[string]int
+	faults                        map[string]int
+}
+
+func (t chaosTally) String() string {
+	return fmt.Sprintf("calls=%d ok=%d unknown=%d (applied %d) definite=%d duplicates=%d false_failures=%d lost_successes=%d requests=%d",
+		t.calls, t.ok, t.unknown, t.unknownApplied, t.definite, t.duplicates, t.falseFailures, t.lostSuccesses, t.requests)
+}
+
+func chaosSeed(t *testing.T) uint64 {
+	t.Helper()
+	if v := os.Getenv("SUBKIT_CHAOS_SEED"); v != "" {
+		s, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("SUBKIT_CHAOS_SEED=%q: %v", v, err)
+		}
+		return s
+	}
+	return uint64(time.Now().UnixNano())
+}
+
+func chaosEnvInt(t *testing.T, name string, def int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a positive integer", name, v)
+	}
+	return n
+}
+
+// TestChaosNeverDuplicatesNorHidesACreate runs the chaos for each API under
+// the default retry policy (millisecond backoffs) and, for the two APIs a
+// create can be looked up on, under Reconcile.
+func TestChaosNeverDuplicatesNorHidesACreate(t *testing.T) {
+	seed := chaosSeed(t)
+	calls := chaosEnvInt(t, "SUBKIT_CHAOS_CALLS", 300)
+	workers := chaosEnvInt(t, "SUBKIT_CHAOS_WORKERS", 8)
+	t.Logf("chaos seed %d (replay with SUBKIT_CHAOS_SEED=%d), %d calls per API from %d goroutines", seed, seed, calls, workers)
+	modes := []struct {
+		name   string
+		policy subkit.RetryPolicy
+		apis   []subkit.API
+	}{
+		{"default policy", subkit.RetryPolicy{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond},
+			[]subkit.API{subkit.ChatDash, subkit.Chargeflow, subkit.Polar}},
+		{"reconcile", subkit.RetryPolicy{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+			Reconcile: true, SettleTime: 5 * time.Millisecond}, []subkit.API{subkit.Chargeflow, subkit.Polar}},
+	}
+	for mi, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
+			for ai, ca := range chaosAPIs() {
+				if !containsAPI(mode.apis, ca.api) {
+					continue
+				}
+				t.Run(string(ca.api), func(t *testing.T) {
+					t.Parallel()
+					// One stream per mode and API, so that each replays alone.
+					rng := rand.New(rand.NewPCG(seed, uint64(mi*10+ai)))
+					tally := runChaos(t, ca, mode.policy, !mode.policy.Reconcile, rng, calls, workers)
+					t.Logf("%s, %s: %v", ca.api, mode.name, tally)
+					t.Logf("%s, %s: errors %v", ca.api, mode.name, sortedCounts(tally.errorKinds))
+					t.Logf("%s, %s: faults played %v", ca.api, mode.name, sortedCounts(tally.faults))
+					if tally.ok == 0 || tally.unknown == 0 || tally.definite == 0 {
+						t.Errorf("the run did not reach every outcome (ok, unknown, definite): %v", tally)
+					}
+				})
+			}
+		})
+	}
+}
+
+func containsAPI(list []subkit.API, api subkit.API) bool {
+	for _, a := range list {
+		if a == api {
+			return true
+		}
+	}
+	return false
+}
+
+// runChaos makes calls creates against a fresh fake whose every request
+// meets a fault drawn from rng, then checks each call against the server.
+func runChaos(t *testing.T, ca chaosAPI, policy subkit.RetryPolicy, lateCommits bool, rng *rand.Rand, calls, workers int) chaosTally {
+	t.Helper()
+	srv := subkittest.NewServer()
+	t.Cleanup(srv.Close)
+	faults := chaosFaults(lateCommits)
+	total := 0
+	for _, f := range faults {
+		total += f.weight
+	}
+	// Enough faults for every attempt and look-up any call can make.
+	for range calls * 16 {
+		n := rng.IntN(total)
+		for _, f := range faults {
+			if n < f.weight {
+				srv.InjectFault(ca.api, 1, f.fault)
+				break
+			}
+			n -= f.weight
+		}
+	}
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(base.CloseIdleConnections)
+	c, err := srv.Client(subkit.WithRetryPolicy(policy), subkit.WithTimeout(chaosTimeout),
+		subkit.WithHTTPClient(&http.Client{Transport: chaosTransport{next: base}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	type result struct {
+		id  string
+		err error
+	}
+	results := make([]result, calls)
+	markers := make([]string, calls)
+	for i := range markers {
+		markers[i] = fmt.Sprintf("chaos_%s_%04d", ca.api, i)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				id, err := ca.create(context.Background(), c, i, markers[i])
+				results[i] = result{id, err}
+			}
+		}()
+	}
+	for i := range calls {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	// A late commit lands after its caller gave up: wait for the server to
+	// finish them all (it records the answer it wrote to nobody).
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		pending := 0
+		for _, r := range srv.Requests(ca.api) {
+			if strings.HasPrefix(r.Fault, "commit late") && r.Status == 0 {
+				pending++
+			}
+		}
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d late commits still pending", pending)
+		}
+	}
+
+	// What the server says each call created, from every request it
+	// received (so that a subscription a later create replaced still
+	// counts), checked against CreatedBy and Subscriptions.
+	reqs := srv.Requests(ca.api)
+	created := map[string][]string{}
+	tally := chaosTally{calls: calls, requests: len(reqs), errorKinds: map[string]int{}, faults: map[string]int{}}
+	totalCreated := 0
+	for _, r := range reqs {
+		f := r.Fault
+		if f == "" {
+			f = "(none left)"
+		}
+		tally.faults[f]++
+		if by := srv.CreatedBy(r.ID); len(by) != len(r.Created) {
+			t.Errorf("request %s: Created %v but CreatedBy %d", r.ID, r.Created, len(by))
+		}
+		if len(r.Created) == 0 {
+			continue
+		}
+		m := ca.marker(r)
+		if m == "" {
+			t.Errorf("request %s %s created %v without a marker", r.Method, r.Path, r.Created)
+			continue
+		}
+		created[m] = append(created[m], r.Created...)
+		totalCreated += len(r.Created)
+	}
+	if held := len(srv.Subscriptions(ca.api)); held != totalCreated {
+		t.Errorf("the server holds %d subscriptions, its requests created %d", held, totalCreated)
+	}
+	for i, res := range results {
+		subs := created[markers[i]]
+		if len(subs) > 1 {
+			tally.duplicates++
+			t.Errorf("call %d (%s) created %d subscriptions: %v (error: %v)", i, markers[i], len(subs), subs, res.err)
+		}
+		switch {
+		case res.err == nil:
+			tally.ok++
+			if len(subs) == 0 || subs[0] != res.id {
+				tally.lostSuccesses++
+				t.Errorf("call %d (%s) succeeded with %s, the server created %v", i, markers[i], res.id, subs)
+			}
+		case errors.Is(res.err, subkit.ErrOutcomeUnknown):
+			tally.unknown++
+			if len(subs) > 0 {
+				tally.unknownApplied++
+			}
+			tally.errorKinds[chaosErrorKind(res.err)]++
+		default:
+			tally.definite++
+			tally.errorKinds[chaosErrorKind(res.err)]++
+			if len(subs) > 0 {
+				tally.falseFailures++
+				t.Errorf("call %d (%s) failed definitely but created %v: %v", i, markers[i], subs, res.err)
+			}
+		}
+	}
+	return tally
+}
+
+// chaosErrorKind names an error by the sentinels and causes it matches.
+func chaosErrorKind(err error) string {
+	var kinds []string
+	for _, s := range []struct {
+		name string
+		err  error
+	}{
+		{"unknown", subkit.ErrOutcomeUnknown}, {"rate_limited", subkit.ErrRateLimited}, {"server", subkit.ErrServer},
+		{"rejected", subkit.ErrRejected}, {"not_found", subkit.ErrNotFound}, {"deadline", context.DeadlineExceeded},
+	} {
+		if errors.Is(err, s.err) {
+			kinds = append(kinds, s.name)
+		}
+	}
+	var ae *subkit.APIError
+	if errors.As(err, &ae) {
+		kinds = append(kinds, strconv.Itoa(ae.StatusCode))
+	}
+	if len(kinds) == 0 {
+		return "other: " + err.Error()
+	}
+	return strings.Join(kinds, "+")
+}
+
+func sortedCounts(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
