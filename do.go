@@ -127,8 +127,16 @@ func decodeSuccess(res *transport.Result, out any) error {
 	if err := json.Unmarshal(res.Body, out); err != nil {
 		return fmt.Errorf("decoding the body: %w", err)
 	}
+	// A subscription without its ID ({} or an unrelated object) is no result.
+	if r, ok := out.(interface{ missingID() bool }); ok && r.missingID() {
+		return errors.New(`the answer has no "id"`)
+	}
 	return nil
 }
+
+func (s *Subscription) missingID() bool        { return s.ID == "" }
+func (s *ConnectSubscription) missingID() bool { return s.ID == "" }
+func (s *DisputeSubscription) missingID() bool { return s.ID == "" }
 
 // apiError decodes an answer that is not a success. Whatever it takes from
 // the answer has secret (the request's credential) redacted: a server may

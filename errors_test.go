@@ -160,6 +160,8 @@ func TestLostSuccessBodyIsOutcomeUnknown(t *testing.T) {
 		"truncated JSON": `{"id":"sub_`,
 		"wrong type":     `{"id":42}`,
 		"not JSON":       `<html>ok</html>`,
+		"no id":          `{}`,
+		"another object": `{"ok":true}`,
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
