@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 
 	"github.com/subkit-go/subkit/internal/transport"
 	"github.com/subkit-go/subkit/internal/wire"
@@ -90,7 +91,14 @@ func (c *Client) sendOnce(ctx context.Context, r *request, tr *transport.Request
 			mayBeApplied: r.create && res.MayBeApplied, err: res.Err}
 	}
 	if res.Status >= 200 && res.Status <= 299 {
-		if cause := decodeSuccess(&res, out); cause != nil {
+		cause := decodeSuccess(&res, out)
+		if cause != nil && !r.create && res.Attempts < p.MaxAttempts && ctx.Err() == nil {
+			// A read whose answer was unreadable is read again, like any
+			// failed read: it cannot change anything.
+			p.MaxAttempts -= res.Attempts
+			return c.sendOnce(ctx, r, tr, out, p, info)
+		}
+		if cause != nil {
 			// The body is the server's: it may quote the credential back.
 			secret := tr.Secret
 			return &APIError{API: r.api, StatusCode: res.Status, Message: "the answer could not be read",
@@ -119,6 +127,9 @@ func decodeSuccess(res *transport.Result, out any) error {
 	case out == nil:
 		return nil
 	}
+	// Decoding into a result a failed attempt half filled would merge the
+	// two answers.
+	reflect.ValueOf(out).Elem().SetZero()
 	// A success must carry the result: "null" or nothing would decode into
 	// a zero value without complaint.
 	if b := bytes.TrimSpace(res.Body); len(b) == 0 || string(b) == "null" {

@@ -283,3 +283,23 @@ func TestListConnectPagesByCursor(t *testing.T) {
 	}
 	assert.Len(t, m.requests(), 1, "an early break fetches no further page")
 }
+
+func TestUnreadableLookupAnswerIsReadAgain(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL+subscriptionID, answer(200, `{"id":"half`), answer(200, `{"status":"x"}`),
+		answer(200, fixture(t, "polar-subscription.json")))
+	var info subkit.ResponseInfo
+	s, err := newClient(t, m).Subscriptions.Get(context.Background(), subscriptionID, subkit.WithResponseInfo(&info))
+	require.NoError(t, err)
+	assert.Equal(t, subkit.SubscriptionStatusActive, s.Status)
+	assert.Equal(t, 3, info.Attempts)
+
+	m = newMock(t)
+	m.on(http.MethodGet, polarListURL+subscriptionID, answer(200, `{"id":"half`))
+	_, err = newClient(t, m).Subscriptions.Get(context.Background(), subscriptionID, subkit.WithResponseInfo(&info))
+	var ae *subkit.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 4, ae.Attempts, "MaxAttempts reads in all")
+	assertSentinels(t, err) // a read: nothing can have been applied
+	assert.Len(t, m.requests(), 4)
+}

@@ -251,7 +251,8 @@ func TestChaosNeverDuplicatesNorHidesACreate(t *testing.T) {
 					t.Parallel()
 					// One stream per mode and API, so that each replays alone.
 					rng := rand.New(rand.NewPCG(seed, uint64(mi*10+ai)))
-					tally := runChaos(t, ca, mode.policy, !mode.policy.Reconcile, rng, calls, workers)
+					plan := chaosPlan{policy: mode.policy, timeout: chaosTimeout, faults: chaosFaults(!mode.policy.Reconcile)}
+					tally := runChaos(t, ca, plan, rng, calls, workers)
 					t.Logf("%s, %s: %v", ca.api, mode.name, tally)
 					t.Logf("%s, %s: errors %v", ca.api, mode.name, sortedCounts(tally.errorKinds))
 					t.Logf("%s, %s: faults played %v", ca.api, mode.name, sortedCounts(tally.faults))
@@ -273,13 +274,20 @@ func containsAPI(list []subkit.API, api subkit.API) bool {
 	return false
 }
 
+// chaosPlan is how a chaos run calls and what its requests meet.
+type chaosPlan struct {
+	policy  subkit.RetryPolicy
+	timeout time.Duration // WithTimeout of every call
+	faults  []chaosFault  // one is drawn, by weight, for every request
+}
+
 // runChaos makes calls creates against a fresh fake whose every request
 // meets a fault drawn from rng, then checks each call against the server.
-func runChaos(t *testing.T, ca chaosAPI, policy subkit.RetryPolicy, lateCommits bool, rng *rand.Rand, calls, workers int) chaosTally {
+func runChaos(t *testing.T, ca chaosAPI, plan chaosPlan, rng *rand.Rand, calls, workers int) chaosTally {
 	t.Helper()
 	srv := subkittest.NewServer()
 	t.Cleanup(srv.Close)
-	faults := chaosFaults(lateCommits)
+	faults := plan.faults
 	total := 0
 	for _, f := range faults {
 		total += f.weight
@@ -297,7 +305,7 @@ func runChaos(t *testing.T, ca chaosAPI, policy subkit.RetryPolicy, lateCommits 
 	}
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(base.CloseIdleConnections)
-	c, err := srv.Client(subkit.WithRetryPolicy(policy), subkit.WithTimeout(chaosTimeout),
+	c, err := srv.Client(subkit.WithRetryPolicy(plan.policy), subkit.WithTimeout(plan.timeout),
 		subkit.WithHTTPClient(&http.Client{Transport: chaosTransport{next: base}}))
 	if err != nil {
 		t.Fatal(err)

@@ -287,6 +287,10 @@ type polarState struct {
 	seenProducts  map[string]*polarProduct
 	seenCustomers map[string]*polarCustomer
 	seenByExtID   map[string]*polarCustomer
+	// rows caches each held subscription parsed for look-ups, by ID: a
+	// subscription's body never changes, and parsing every one of them on
+	// every list made look-ups O(held) JSON decodes.
+	rows map[string]*polarRow
 }
 
 func (p *polarState) init() {

@@ -245,22 +245,41 @@ type polarRowJSON struct {
 // polarRows returns the Polar subscriptions held now, oldest first.
 func (s *Server) polarRows() []*polarRow {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	held := s.current(subkit.Polar)
-	s.mu.Unlock()
+	if s.polar.rows == nil {
+		s.polar.rows = map[string]*polarRow{}
+	}
 	rows := make([]*polarRow, 0, len(held))
 	for i, st := range held {
-		r := &polarRow{seq: i, body: st.sub.Body}
-		if err := json.Unmarshal(st.sub.Body, &r.polarRowJSON); err != nil {
+		parsed, ok := s.polar.rows[st.sub.ID]
+		if !ok {
+			parsed = parsePolarRow(st.sub.Body)
+			s.polar.rows[st.sub.ID] = parsed
+		}
+		if parsed == nil {
 			continue
 		}
-		r.startedAt, _ = time.Parse(time.RFC3339Nano, r.StartedAt)
-		r.periodEnd, _ = time.Parse(time.RFC3339Nano, r.CurrentPeriodEnd)
-		if md, err := pyjson.Parse(r.Metadata); err == nil {
-			r.metadata, _ = md.(*pyjson.Object)
-		}
-		rows = append(rows, r)
+		r := *parsed
+		r.seq = i
+		rows = append(rows, &r)
 	}
 	return rows
+}
+
+// parsePolarRow reads what look-ups filter and sort on; nil if the body
+// cannot be read.
+func parsePolarRow(body []byte) *polarRow {
+	r := &polarRow{body: body}
+	if err := json.Unmarshal(body, &r.polarRowJSON); err != nil {
+		return nil
+	}
+	r.startedAt, _ = time.Parse(time.RFC3339Nano, r.StartedAt)
+	r.periodEnd, _ = time.Parse(time.RFC3339Nano, r.CurrentPeriodEnd)
+	if md, err := pyjson.Parse(r.Metadata); err == nil {
+		r.metadata, _ = md.(*pyjson.Object)
+	}
+	return r
 }
 
 // matches applies the list's filters: values of one key are alternatives,

@@ -1,0 +1,101 @@
+package subkit_test
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/subkit-go/subkit"
+	"github.com/subkit-go/subkit/subkittest"
+)
+
+// The exactly-once chaos test: keyed creates on the two APIs a create can be
+// found again on, with random faults on creates and look-ups alike, late
+// commits included, run once with Reconcile and once without it. It reuses
+// the chaos machinery of reliability_chaos_test.go (markers, the account of
+// every call against what the server holds), and adds the bounds the
+// protocol promises: no duplicate, no false failure, no false success, at
+// least 95% of calls succeed, at most 2% end unknown.
+
+const (
+	onceAttemptTimeout = 60 * time.Millisecond
+	onceSettleTime     = 120 * time.Millisecond
+	// A late commit lands 20ms after its attempt timed out, well within
+	// SettleTime: the guarantee's bound, which the look-up must wait out.
+	onceLateCommit = onceAttemptTimeout + 20*time.Millisecond
+)
+
+// onceFaults is what a request meets: mostly nothing, else a fault on
+// whichever request comes (a create or a look-up).
+func onceFaults() []chaosFault {
+	return []chaosFault{
+		{24, subkittest.Delay(0)},
+		{1, subkittest.RateLimited("0")},
+		{1, subkittest.RateLimited("")},
+		{1, subkittest.Respond(503, `{"message":"Service Unavailable"}`)},
+		{1, subkittest.Delay(time.Nanosecond).WithHeader(chaosHeader, chaosServerErr)}, // 500 after handling
+		{1, subkittest.CloseBeforeHandling()},
+		{1, subkittest.CloseAfterHandling()},
+		{1, subkittest.Delay(3 * onceAttemptTimeout)}, // applied at once, answered after the attempt gave up
+		{1, subkittest.CommitLate(onceLateCommit)},
+		{1, subkittest.MalformedBody()},
+	}
+}
+
+func TestExactlyOnceChaos(t *testing.T) {
+	seed := chaosSeed(t)
+	workers := chaosEnvInt(t, "SUBKIT_CHAOS_WORKERS", 8)
+	calls := map[subkit.API]int{subkit.Polar: 400, subkit.Chargeflow: 200} // Polar alternates its two shapes
+	t.Logf("exactly-once chaos seed %d (replay with SUBKIT_CHAOS_SEED=%d), %d goroutines", seed, seed, workers)
+
+	for mi, reconcile := range []bool{true, false} {
+		name := "Reconcile on"
+		if !reconcile {
+			name = "Reconcile off"
+		}
+		t.Run(name, func(t *testing.T) {
+			plan := chaosPlan{
+				policy: subkit.RetryPolicy{MaxAttempts: 5, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+					Reconcile: reconcile, SettleTime: onceSettleTime, AttemptTimeout: onceAttemptTimeout},
+				timeout: 5 * time.Second,
+				faults:  onceFaults(),
+			}
+			var all chaosTally
+			for ai, ca := range chaosAPIs() {
+				n, ok := calls[ca.api]
+				if !ok {
+					continue
+				}
+				rng := rand.New(rand.NewPCG(seed, uint64(100+mi*10+ai)))
+				tally := runChaos(t, ca, plan, rng, n, workers)
+				t.Logf("%s, %s: %v", ca.api, name, tally)
+				t.Logf("%s, %s: errors %v", ca.api, name, sortedCounts(tally.errorKinds))
+				all.calls += tally.calls
+				all.ok += tally.ok
+				all.unknown += tally.unknown
+				all.unknownApplied += tally.unknownApplied
+				all.definite += tally.definite
+				all.duplicates += tally.duplicates
+				all.falseFailures += tally.falseFailures
+				all.lostSuccesses += tally.lostSuccesses
+				all.requests += tally.requests
+			}
+			t.Logf("all, %s: %v", name, all)
+			// runChaos has already failed the test for each duplicate, false
+			// failure and false success; these are the protocol's bounds.
+			if all.calls < 600 {
+				t.Errorf("only %d calls", all.calls)
+			}
+			if reconcile {
+				if all.ok*100 < all.calls*95 {
+					t.Errorf("%d of %d calls succeeded, want at least 95%%", all.ok, all.calls)
+				}
+				if all.unknown*100 > all.calls*2 {
+					t.Errorf("%d of %d calls ended unknown, want at most 2%%", all.unknown, all.calls)
+				}
+			} else if all.unknown == 0 {
+				t.Errorf("without Reconcile the faults must leave some calls unknown: %v", all)
+			}
+		})
+	}
+}
