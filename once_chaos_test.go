@@ -33,7 +33,7 @@ func onceFaults() []chaosFault {
 		{1, subkittest.RateLimited("0")},
 		{1, subkittest.RateLimited("")},
 		{1, subkittest.Respond(503, `{"message":"Service Unavailable"}`)},
-		{1, subkittest.Delay(time.Nanosecond).WithHeader(chaosHeader, chaosServerErr)}, // 500 after handling
+		{1, subkittest.RespondAfterHandling(500, `{"message":"Internal Server Error"}`)},
 		{1, subkittest.CloseBeforeHandling()},
 		{1, subkittest.CloseAfterHandling()},
 		{1, subkittest.Delay(3 * onceAttemptTimeout)}, // applied at once, answered after the attempt gave up

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"sort"
 	"strconv"
@@ -35,8 +33,6 @@ import (
 const (
 	chaosTimeout    = 200 * time.Millisecond // WithTimeout of every chaos client
 	chaosSlowAnswer = 400 * time.Millisecond // a slow answer, past the timeout
-	chaosHeader     = "X-Chaos"
-	chaosServerErr  = "500-after-handling"
 )
 
 // chaosFault is one kind of fault with its weight in the draw.
@@ -45,11 +41,7 @@ type chaosFault struct {
 	fault  subkittest.Fault
 }
 
-// chaosFaults is every kind of fault a request can meet. subkittest has no
-// fault that handles a request and then answers an error status, so "500
-// after handling" is a Delay(1ns) (handle, apply, answer normally) tagged
-// with a header that chaosTransport, standing in for a broken gateway,
-// turns into a 500 once the server has answered.
+// chaosFaults is every kind of fault a request can meet.
 //
 // With lateCommits, a create may also be applied only after the client has
 // given up (CommitLate past the timeout). Reconcile's guarantee holds only
@@ -62,7 +54,7 @@ func chaosFaults(lateCommits bool) []chaosFault {
 		{2, subkittest.RateLimited("0")},
 		{2, subkittest.RateLimited("")},
 		{1, subkittest.Respond(503, `{"message":"Service Unavailable"}`)},
-		{1, subkittest.Delay(time.Nanosecond).WithHeader(chaosHeader, chaosServerErr)},
+		{1, subkittest.RespondAfterHandling(500, `{"message":"Internal Server Error"}`)},
 		{1, subkittest.CloseBeforeHandling()},
 		{1, subkittest.CloseAfterHandling()},
 		{1, subkittest.Delay(chaosSlowAnswer)},
@@ -74,24 +66,6 @@ func chaosFaults(lateCommits bool) []chaosFault {
 		f = append(f, chaosFault{1, subkittest.CommitLate(chaosSlowAnswer)})
 	}
 	return f
-}
-
-// chaosTransport is the network between the SDK and the fake: it plays the
-// one fault subkittest cannot, a 500 for a request the server applied.
-type chaosTransport struct{ next *http.Transport }
-
-func (c chaosTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := c.next.RoundTrip(r)
-	if err != nil || resp.Header.Get(chaosHeader) != chaosServerErr {
-		return resp, err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	body := `{"message":"Internal Server Error"}`
-	h := http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {resp.Header.Get("X-Request-Id")}}
-	return &http.Response{Status: "500 Internal Server Error", StatusCode: 500, Proto: resp.Proto,
-		ProtoMajor: resp.ProtoMajor, ProtoMinor: resp.ProtoMinor, Header: h, ContentLength: int64(len(body)),
-		Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
 }
 
 // chaosAPI is how the chaos test drives one API: a create that carries a
@@ -303,13 +277,11 @@ func runChaos(t *testing.T, ca chaosAPI, plan chaosPlan, rng *rand.Rand, calls, 
 			n -= f.weight
 		}
 	}
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(base.CloseIdleConnections)
-	c, err := srv.Client(subkit.WithRetryPolicy(plan.policy), subkit.WithTimeout(plan.timeout),
-		subkit.WithHTTPClient(&http.Client{Transport: chaosTransport{next: base}}))
+	c, err := srv.Client(subkit.WithRetryPolicy(plan.policy), subkit.WithTimeout(plan.timeout))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(c.CloseIdleConnections)
 
 	type result struct {
 		id  string

@@ -25,7 +25,8 @@ const (
 )
 
 // Fault is a failure the server plays for a request instead of, or around,
-// its normal answer. Make one with Respond, RateLimited, Delay, CommitLate,
+// its normal answer. Make one with Respond, RespondAfterHandling,
+// RateLimited, Delay, CommitLate,
 // CloseBeforeHandling, CloseAfterHandling, MalformedBody or OversizedBody and
 // queue it with Server.InjectFault.
 //
@@ -77,16 +78,36 @@ func (f *Fault) matches(op Op) bool { return len(f.ops) == 0 || slices.Contains(
 // like; for a create, any 5xx is an outcome the caller cannot know.
 func Respond(status int, body string) Fault {
 	return Fault{name: fmt.Sprintf("respond %d", status), play: func(x *exchange) {
-		ct := ""
-		switch t := strings.TrimSpace(body); {
-		case t == "":
-		case t[0] == '{' || t[0] == '[':
-			ct = "application/json"
-		default:
-			ct = "text/plain; charset=utf-8"
-		}
-		x.write(answer(status, ct, []byte(body)))
+		x.write(answer(status, bodyType(body), []byte(body)))
 	}}
+}
+
+// RespondAfterHandling handles the request (a valid create is applied) and
+// then, when the answer is a success, answers status with body instead: a
+// server that commits and then fails, or a gateway that loses the answer and
+// says 500. For a create, the caller cannot know that it happened. A refusal
+// is answered as usual.
+func RespondAfterHandling(status int, body string) Fault {
+	return Fault{name: fmt.Sprintf("respond %d after handling", status), play: func(x *exchange) {
+		o := x.handle()
+		x.apply(o)
+		if o.success() {
+			o = answer(status, bodyType(body), []byte(body))
+		}
+		x.write(o)
+	}}
+}
+
+// bodyType is the content type of a fault's body: JSON when it starts with
+// "{" or "[", text otherwise, none for no body.
+func bodyType(body string) string {
+	switch t := strings.TrimSpace(body); {
+	case t == "":
+		return ""
+	case t[0] == '{' || t[0] == '[':
+		return "application/json"
+	}
+	return "text/plain; charset=utf-8"
 }
 
 // RateLimited answers 429 in the API's own style (Polar: an empty body;
