@@ -16,16 +16,19 @@ type callSettings struct {
 // the caller's ResponseInfo so that a call refused before sending does not
 // leave an earlier call's values in it.
 func collectCallOptions(api API, opts []CallOption) callSettings {
-	var cs callSettings
+	if len(opts) == 0 {
+		return callSettings{} // the common case, without allocating
+	}
+	cs := new(callSettings) // escapes through apply
 	for _, o := range opts {
 		if o.apply != nil {
-			o.apply(&cs)
+			o.apply(cs)
 		}
 	}
 	if cs.info != nil {
 		*cs.info = ResponseInfo{API: api}
 	}
-	return cs
+	return *cs
 }
 
 // WithIdempotencyKey makes a create happen at most once under key, across

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"time"
 
 	"github.com/subkit-go/subkit/internal/transport"
 	"github.com/subkit-go/subkit/internal/wire"
@@ -59,7 +60,8 @@ func (c *Client) do(ctx context.Context, r *request, out any, cs callSettings) (
 	if ctx.Err() != nil {
 		return &transportError{api: r.api, method: r.method, path: r.path, err: ctx.Err()}
 	}
-	if c.timeout > 0 {
+	if dl, ok := ctx.Deadline(); c.timeout > 0 && (!ok || time.Until(dl) > c.timeout) {
+		// The caller's own earlier deadline already bounds the call.
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
@@ -71,7 +73,9 @@ func (c *Client) do(ctx context.Context, r *request, out any, cs callSettings) (
 		Body:     body,
 		Secret:   cfg.cred.reveal(),
 		ReadOnly: !r.create,
-		LogAttrs: []slog.Attr{slog.String("api", string(r.api)), slog.String("method", r.method), slog.String("path", r.path)},
+	}
+	if c.logger != nil { // only a logger reads them: no allocation otherwise
+		tr.LogAttrs = []slog.Attr{slog.String("api", string(r.api)), slog.String("method", r.method), slog.String("path", r.path)}
 	}
 	if r.find != nil {
 		return c.sendKeyed(ctx, r, tr, out, &info)

@@ -144,7 +144,9 @@ func validateConnect(accountID string, p *ConnectSubscriptionParams, keyed bool)
 		v.Add("data.agentIds", validate.CodeRequired, "at least one agent ID is required")
 	}
 	for i, id := range p.AgentIDs {
-		v.Text(fmt.Sprintf("data.agentIds[%d]", i), id, 1, 0)
+		if !validate.TextOK(id, 1, 0) { // format the path only for a bad ID
+			v.Text(fmt.Sprintf("data.agentIds[%d]", i), id, 1, 0)
+		}
 	}
 	v.Text("data.selectedProduct.productId", p.SelectedProduct.ProductID, 1, 0)
 	v.Time("data.selectedProduct.startDate", p.SelectedProduct.StartDate, true)

@@ -17,31 +17,28 @@ type progress struct {
 	// reports its progress; no request is written before a connection is
 	// got, and none is complete before WroteHeaders.
 	gettingConn  atomic.Bool
-	dialing      atomic.Bool // DNS, connect or TLS handshake started
 	gotConn      atomic.Bool
 	wroteHeaders atomic.Bool
 }
 
 func (p *progress) reset() {
 	p.gettingConn.Store(false)
-	p.dialing.Store(false)
 	p.gotConn.Store(false)
 	p.wroteHeaders.Store(false)
 }
 
 func (p *progress) trace() *httptrace.ClientTrace {
-	dial := func() { p.dialing.Store(true) }
+	// No DNSStart, ConnectStart or TLSHandshakeStart: GetConn comes before
+	// any of them, and those net-level hooks would make httptrace build a
+	// second trace (and context value) for every call.
 	return &httptrace.ClientTrace{
 		// A dialer of the caller's (WithHTTPClient with a custom
 		// DialContext, a proxy dialer) reports no DNS or connect events:
 		// GetConn is what shows the attempt stopped before it had a
 		// connection.
-		GetConn:           func(string) { p.gettingConn.Store(true) },
-		DNSStart:          func(httptrace.DNSStartInfo) { dial() },
-		ConnectStart:      func(string, string) { dial() },
-		TLSHandshakeStart: dial,
-		GotConn:           func(httptrace.GotConnInfo) { p.gotConn.Store(true) },
-		WroteHeaders:      func() { p.wroteHeaders.Store(true) },
+		GetConn:      func(string) { p.gettingConn.Store(true) },
+		GotConn:      func(httptrace.GotConnInfo) { p.gotConn.Store(true) },
+		WroteHeaders: func() { p.wroteHeaders.Store(true) },
 	}
 }
 
@@ -52,7 +49,7 @@ func (p *progress) notSent(err error) bool {
 		return false
 	}
 	// The trace saw the attempt stop before the request was written.
-	if p.gettingConn.Load() || p.gotConn.Load() || p.dialing.Load() {
+	if p.gettingConn.Load() || p.gotConn.Load() {
 		return true
 	}
 	// No trace (a transport that does not report it): trust only errors that

@@ -79,6 +79,7 @@ type Sender struct {
 
 // call is the state of one logical call across its attempts.
 type call struct {
+	rc           retryablehttp.Client // part of the call's one allocation
 	s            *Sender
 	p            Policy
 	req          *Request
@@ -100,7 +101,7 @@ func (s *Sender) Send(ctx context.Context, r *Request, p Policy) Result {
 		return c.res
 	}
 	rreq.Header = r.Header
-	rc := &retryablehttp.Client{
+	c.rc = retryablehttp.Client{
 		HTTPClient:     s.HTTP,
 		Logger:         nil,
 		RetryMax:       max(p.MaxAttempts, 1) - 1,
@@ -111,7 +112,7 @@ func (s *Sender) Send(ctx context.Context, r *Request, p Policy) Result {
 		ErrorHandler:   passThrough,
 		RequestLogHook: c.beforeAttempt,
 	}
-	resp, err := rc.Do(rreq)
+	resp, err := c.rc.Do(rreq)
 	if err != nil {
 		c.res.Err = Scrub(err, r.Secret)
 		return c.res
@@ -160,8 +161,9 @@ func (c *call) checkRetry(ctx context.Context, resp *http.Response, err error) (
 		return c.planWait(ctx, c.backoffFor(c.res.Attempts)), nil
 	}
 
-	reqID := c.scrub(RequestIDFromHeader(resp.Header))
-	c.logAttempt(resp.StatusCode, reqID, nil)
+	if c.s.Logger != nil { // read reads the request ID for the result
+		c.logAttempt(resp.StatusCode, c.scrub(RequestIDFromHeader(resp.Header)), nil)
+	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		wait, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
@@ -255,8 +257,11 @@ func (c *call) log(level slog.Level, msg string, attrs ...slog.Attr) {
 // read takes the body up to the limit, then drains a little more and closes,
 // so that the connection can be reused without reading an unbounded body.
 func (c *call) read(resp *http.Response) {
+	atEOF := false
 	defer func() {
-		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
+		if !atEOF {
+			_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
+		}
 		_ = resp.Body.Close()
 	}()
 	c.res.Status = resp.StatusCode
@@ -267,6 +272,7 @@ func (c *call) read(resp *http.Response) {
 		return
 	}
 	c.res.Body, c.res.TooLarge, c.res.ReadErr = readAtMost(resp.Body, c.s.MaxBody, resp.ContentLength)
+	atEOF = !c.res.TooLarge && c.res.ReadErr == nil // read to io.EOF: nothing left to drain
 	c.res.ReadErr = Scrub(c.res.ReadErr, c.req.Secret)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// A success body is the result, decoded as sent; any other is

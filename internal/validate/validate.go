@@ -60,6 +60,13 @@ func (p *Problems) Text(field, v string, minChars, maxChars int) bool {
 	return true
 }
 
+// TextOK reports whether Text would accept v, recording nothing: a caller
+// can then build an expensive field path only for a bad value.
+func TextOK(v string, minChars, maxChars int) bool {
+	var p Problems
+	return p.Text("", v, minChars, maxChars)
+}
+
 // clean refuses what no API here accepts in a string: invalid UTF-8 (JSON
 // would silently replace it) and NUL.
 func (p *Problems) clean(field, v string) bool {
