@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/subkit-go/subkit"
+	"github.com/subkit-go/subkit/examples/internal/explain"
 	"github.com/subkit-go/subkit/subkittest"
 )
 
@@ -131,7 +132,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var info subkit.ResponseInfo
 	sub, err := client.Subscriptions.CreateForDispute(ctx, *dispute, p, subkit.WithResponseInfo(&info))
 	if err != nil {
-		explain(stdout, err)
+		explain.Error(stdout, err, explain.Words{
+			Credential: "API key (CHARGEFLOW_API_KEY)", Refused: "the API key was refused",
+			MayExist: "the subscription may have been recorded",
+			Advice:   []string{"Do not simply retry: look it up first (below)."},
+			Nothing:  "nothing was recorded",
+		})
 		fmt.Fprintf(stdout, "call:     HTTP %d, request ID %q, %d attempt(s)\n", info.StatusCode, info.RequestID, info.Attempts)
 		if errors.Is(err, subkit.ErrOutcomeUnknown) {
 			lookUp(ctx, stdout, client, *dispute, p.SourceID)
@@ -185,53 +191,6 @@ func fakeClient(srv *subkittest.Server, fault, dispute string, timeout *time.Dur
 	}
 	opts = append(opts, subkit.WithTimeout(*timeout))
 	return srv.Client(opts...)
-}
-
-// explain tells what the error means for the caller, using only errors.Is
-// and errors.As: the SDK's error model.
-func explain(w io.Writer, err error) {
-	fmt.Fprintf(w, "error:    %v\n", err)
-	var verr *subkit.ValidationError
-	var apiErr *subkit.APIError
-	hasAPIErr := errors.As(err, &apiErr)
-	switch {
-	case errors.As(err, &verr):
-		fmt.Fprintln(w, "meaning:  invalid parameters; nothing was sent. Every problem, by its wire path:")
-		for _, f := range verr.Fields {
-			fmt.Fprintf(w, "            %s: %s\n", f.Field, f.Message)
-		}
-	case errors.Is(err, subkit.ErrMissingCredential):
-		fmt.Fprintln(w, "meaning:  no API key configured (CHARGEFLOW_API_KEY); nothing was sent")
-	case errors.Is(err, subkit.ErrOutcomeUnknown):
-		why := "the connection broke after the request was sent"
-		switch {
-		case errors.Is(err, context.DeadlineExceeded):
-			why = "the deadline passed after the request was sent"
-		case errors.Is(err, subkit.ErrServer):
-			why = fmt.Sprintf("the server answered %d", apiErr.StatusCode)
-		case hasAPIErr:
-			why = fmt.Sprintf("the server answered %d but its body could not be read", apiErr.StatusCode)
-		}
-		fmt.Fprintf(w, "meaning:  OUTCOME UNKNOWN: %s, so the subscription may have been recorded.\n", why)
-		fmt.Fprintln(w, "          Do not simply retry: look it up first (below).")
-	case errors.Is(err, subkit.ErrRateLimited):
-		fmt.Fprintf(w, "meaning:  rate limited after %d attempt(s); nothing was recorded. Try again in %s.\n",
-			apiErr.Attempts, apiErr.RetryAfter)
-	case errors.Is(err, subkit.ErrUnauthorized), errors.Is(err, subkit.ErrForbidden):
-		fmt.Fprintln(w, "meaning:  the API key was refused; nothing was recorded")
-	case errors.Is(err, subkit.ErrNotFound):
-		fmt.Fprintf(w, "meaning:  not found (%s); nothing was recorded\n", apiErr.Message)
-	case errors.Is(err, subkit.ErrRejected):
-		fmt.Fprintf(w, "meaning:  refused as sent (%s); nothing was recorded: fix the request\n", apiErr.Message)
-	case hasAPIErr:
-		fmt.Fprintf(w, "meaning:  unexpected answer %d\n", apiErr.StatusCode)
-	default:
-		fmt.Fprintln(w, "meaning:  the request was never sent (the connection could not be made): safe to retry")
-	}
-	if hasAPIErr {
-		fmt.Fprintf(w, "APIError: status %d, code %q, message %q, request ID %q, attempts %d\n",
-			apiErr.StatusCode, apiErr.Code, apiErr.Message, apiErr.RequestID, apiErr.Attempts)
-	}
 }
 
 // lookUp is what a caller does after ErrOutcomeUnknown. A dispute holds one

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/subkit-go/subkit"
+	"github.com/subkit-go/subkit/examples/internal/explain"
 	"github.com/subkit-go/subkit/subkittest"
 )
 
@@ -122,7 +123,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var info subkit.ResponseInfo
 	sub, err := client.Subscriptions.CreateConnect(ctx, *account, p, subkit.WithResponseInfo(&info))
 	if err != nil {
-		explain(stdout, err, *account)
+		explain.Error(stdout, err, explain.Words{
+			Credential: "agency key (CHATDASH_AGENCY_KEY)", Refused: "the agency key was refused",
+			MayExist: "the schedule may exist",
+			Advice:   []string{"Do not simply retry: a second create makes a second schedule. Look first (below)."},
+			Nothing:  "nothing was created",
+		})
 		fmt.Fprintf(stdout, "call:     HTTP %d, request ID %q, %d attempt(s)\n", info.StatusCode, info.RequestID, info.Attempts)
 		if errors.Is(err, subkit.ErrOutcomeUnknown) {
 			lookUp(ctx, stdout, client, *account, p)
@@ -176,53 +182,6 @@ func fakeClient(srv *subkittest.Server, fault, account, clientID, agents, produc
 	}
 	opts = append(opts, subkit.WithTimeout(*timeout))
 	return srv.Client(opts...)
-}
-
-// explain tells what the error means for the caller, using only errors.Is
-// and errors.As: the SDK's error model.
-func explain(w io.Writer, err error, account string) {
-	fmt.Fprintf(w, "error:    %v\n", err)
-	var verr *subkit.ValidationError
-	var apiErr *subkit.APIError
-	hasAPIErr := errors.As(err, &apiErr)
-	switch {
-	case errors.As(err, &verr):
-		fmt.Fprintln(w, "meaning:  invalid parameters; nothing was sent. Every problem, by its wire path:")
-		for _, f := range verr.Fields {
-			fmt.Fprintf(w, "            %s: %s\n", f.Field, f.Message)
-		}
-	case errors.Is(err, subkit.ErrMissingCredential):
-		fmt.Fprintln(w, "meaning:  no agency key configured (CHATDASH_AGENCY_KEY); nothing was sent")
-	case errors.Is(err, subkit.ErrOutcomeUnknown):
-		why := "the connection broke after the request was sent"
-		switch {
-		case errors.Is(err, context.DeadlineExceeded):
-			why = "the deadline passed after the request was sent"
-		case errors.Is(err, subkit.ErrServer):
-			why = fmt.Sprintf("the server answered %d", apiErr.StatusCode)
-		case hasAPIErr:
-			why = fmt.Sprintf("the server answered %d but its body could not be read", apiErr.StatusCode)
-		}
-		fmt.Fprintf(w, "meaning:  OUTCOME UNKNOWN: %s, so the schedule may exist.\n", why)
-		fmt.Fprintln(w, "          Do not simply retry: a second create makes a second schedule. Look first (below).")
-	case errors.Is(err, subkit.ErrRateLimited):
-		fmt.Fprintf(w, "meaning:  rate limited after %d attempt(s); nothing was created. Try again in %s.\n",
-			apiErr.Attempts, apiErr.RetryAfter)
-	case errors.Is(err, subkit.ErrUnauthorized), errors.Is(err, subkit.ErrForbidden):
-		fmt.Fprintln(w, "meaning:  the agency key was refused; nothing was created")
-	case errors.Is(err, subkit.ErrNotFound):
-		fmt.Fprintf(w, "meaning:  not found (%s); nothing was created\n", apiErr.Message)
-	case errors.Is(err, subkit.ErrRejected):
-		fmt.Fprintf(w, "meaning:  refused as sent (%s); nothing was created: fix the request\n", apiErr.Message)
-	case hasAPIErr:
-		fmt.Fprintf(w, "meaning:  unexpected answer %d\n", apiErr.StatusCode)
-	default:
-		fmt.Fprintln(w, "meaning:  the request was never sent (the connection could not be made): safe to retry")
-	}
-	if hasAPIErr {
-		fmt.Fprintf(w, "APIError: status %d, code %q, message %q, request ID %q, attempts %d\n",
-			apiErr.StatusCode, apiErr.Code, apiErr.Message, apiErr.RequestID, apiErr.Attempts)
-	}
 }
 
 // lookUp is what a caller does after ErrOutcomeUnknown: list the account's
