@@ -24,6 +24,7 @@ import (
 
 	"github.com/subkit-go/subkit"
 	"github.com/subkit-go/subkit/examples/internal/explain"
+	"github.com/subkit-go/subkit/examples/internal/fakefault"
 	"github.com/subkit-go/subkit/subkittest"
 )
 
@@ -33,16 +34,13 @@ const (
 	demoSourceID = "sub_1PqRsTuVwXyZ"
 )
 
-var faults = []string{"none", "rate-limit", "rate-limit-long", "server-error", "reset", "lost-answer",
-	"slow", "malformed", "unauthorized", "refused", "invalid"}
-
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("chargeflow", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	live := fs.Bool("live", false, "call the real Chargeflow API (live account) with the key in CHARGEFLOW_API_KEY")
-	fault := fs.String("fault", "none", "fake only: the failure to inject, one of "+strings.Join(faults, ", "))
+	fault := fs.String("fault", "none", "fake only: the failure to inject, one of "+strings.Join(fakefault.Names(), ", "))
 	timeout := fs.Duration("timeout", 30*time.Second, "deadline of the call, retries included")
 	dispute := fs.String("dispute", "", "dispute `ID` (24 hex characters); fake default "+demoDispute)
 	sourceID := fs.String("source-id", "", "the subscription's `ID` in your billing system; fake default "+demoSourceID)
@@ -60,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if !validFault(*fault) {
-		fmt.Fprintf(stderr, "chargeflow: unknown -fault %q (one of %s)\n", *fault, strings.Join(faults, ", "))
+		fmt.Fprintf(stderr, "chargeflow: unknown -fault %q (one of %s)\n", *fault, strings.Join(fakefault.Names(), ", "))
 		return 2
 	}
 	created, err := parseDate(*signup)
@@ -168,29 +166,8 @@ func fakeClient(srv *subkittest.Server, fault, dispute string, timeout *time.Dur
 	} else if len(dispute) == 24 {
 		srv.AddChargeflowDispute(subkittest.ChargeflowDispute{ID: dispute, AccountID: "65f0c1d2e3a4b5c6d7e8f9aa"})
 	}
-	opts := []subkit.Option{subkit.WithUserAgent("subkit-example-chargeflow"),
-		subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second})}
-	switch fault {
-	case "rate-limit":
-		srv.InjectFault(subkit.Chargeflow, 1, subkittest.RateLimited("1"))
-	case "rate-limit-long":
-		srv.InjectFault(subkit.Chargeflow, 1, subkittest.RateLimited("3600"))
-	case "server-error":
-		srv.InjectFault(subkit.Chargeflow, 1, subkittest.Respond(502, `{"message":"Internal server error"}`))
-	case "reset":
-		srv.InjectFault(subkit.Chargeflow, 1, subkittest.CloseBeforeHandling())
-	case "lost-answer":
-		srv.InjectFault(subkit.Chargeflow, 1, subkittest.CloseAfterHandling())
-	case "slow":
-		*timeout = time.Second
-		srv.InjectFault(subkit.Chargeflow, 1, subkittest.Delay(3*time.Second))
-	case "malformed":
-		srv.InjectFault(subkit.Chargeflow, 1, subkittest.MalformedBody())
-	case "unauthorized":
-		opts = append(opts, subkit.WithChargeflowKey("cf_not_the_key"))
-	}
-	opts = append(opts, subkit.WithTimeout(*timeout))
-	return srv.Client(opts...)
+	return fakefault.Setup{API: subkit.Chargeflow, UserAgent: "subkit-example-chargeflow",
+		ServerError: subkittest.Respond(502, `{"message":"Internal server error"}`), WrongCredential: subkit.WithChargeflowKey("cf_not_the_key")}.Client(srv, fault, timeout)
 }
 
 // lookUp is what a caller does after ErrOutcomeUnknown. A dispute holds one
@@ -220,7 +197,7 @@ func parseDate(s string) (time.Time, error) {
 }
 
 func validFault(f string) bool {
-	for _, g := range faults {
+	for _, g := range fakefault.Names() {
 		if f == g {
 			return true
 		}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/subkit-go/subkit"
 	"github.com/subkit-go/subkit/examples/internal/explain"
+	"github.com/subkit-go/subkit/examples/internal/fakefault"
 	"github.com/subkit-go/subkit/subkittest"
 )
 
@@ -34,16 +35,13 @@ const (
 	demoProduct = "prod_ABC123XYZ"
 )
 
-var faults = []string{"none", "rate-limit", "rate-limit-long", "server-error", "reset", "lost-answer",
-	"slow", "malformed", "unauthorized", "refused", "invalid"}
-
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("chatdash", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	live := fs.Bool("live", false, "call the real ChatDash API with the agency key in CHATDASH_AGENCY_KEY")
-	fault := fs.String("fault", "none", "fake only: the failure to inject, one of "+strings.Join(faults, ", "))
+	fault := fs.String("fault", "none", "fake only: the failure to inject, one of "+strings.Join(fakefault.Names(), ", "))
 	timeout := fs.Duration("timeout", 30*time.Second, "deadline of the call, retries included")
 	account := fs.String("account", "", "Stripe connected account `ID` (acct_…); fake default "+demoAccount)
 	clientID := fs.String("client", "", "ChatDash client `ID`; fake default "+demoClient)
@@ -60,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if !validFault(*fault) {
-		fmt.Fprintf(stderr, "chatdash: unknown -fault %q (one of %s)\n", *fault, strings.Join(faults, ", "))
+		fmt.Fprintf(stderr, "chatdash: unknown -fault %q (one of %s)\n", *fault, strings.Join(fakefault.Names(), ", "))
 		return 2
 	}
 
@@ -159,29 +157,8 @@ func fakeClient(srv *subkittest.Server, fault, account, clientID, agents, produc
 	}
 	srv.AddChatDashClient(subkittest.ChatDashClient{ID: clientID, Agents: names, NoAdmin: fault == "refused"})
 
-	opts := []subkit.Option{subkit.WithUserAgent("subkit-example-chatdash"),
-		subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second})}
-	switch fault {
-	case "rate-limit":
-		srv.InjectFault(subkit.ChatDash, 1, subkittest.RateLimited("1"))
-	case "rate-limit-long":
-		srv.InjectFault(subkit.ChatDash, 1, subkittest.RateLimited("3600"))
-	case "server-error":
-		srv.InjectFault(subkit.ChatDash, 1, subkittest.Respond(503, `{"message":"Service Unavailable"}`))
-	case "reset":
-		srv.InjectFault(subkit.ChatDash, 1, subkittest.CloseBeforeHandling())
-	case "lost-answer":
-		srv.InjectFault(subkit.ChatDash, 1, subkittest.CloseAfterHandling())
-	case "slow":
-		*timeout = time.Second
-		srv.InjectFault(subkit.ChatDash, 1, subkittest.Delay(3*time.Second))
-	case "malformed":
-		srv.InjectFault(subkit.ChatDash, 1, subkittest.MalformedBody())
-	case "unauthorized":
-		opts = append(opts, subkit.WithAgencyKey("CD.not-the-agency-key"))
-	}
-	opts = append(opts, subkit.WithTimeout(*timeout))
-	return srv.Client(opts...)
+	return fakefault.Setup{API: subkit.ChatDash, UserAgent: "subkit-example-chatdash",
+		ServerError: subkittest.Respond(503, `{"message":"Service Unavailable"}`), WrongCredential: subkit.WithAgencyKey("CD.not-the-agency-key")}.Client(srv, fault, timeout)
 }
 
 // lookUp is what a caller does after ErrOutcomeUnknown: list the account's
@@ -210,7 +187,7 @@ func lookUp(ctx context.Context, w io.Writer, client *subkit.Client, account str
 }
 
 func validFault(f string) bool {
-	for _, g := range faults {
+	for _, g := range fakefault.Names() {
 		if f == g {
 			return true
 		}

@@ -28,6 +28,7 @@ import (
 
 	"github.com/subkit-go/subkit"
 	"github.com/subkit-go/subkit/examples/internal/explain"
+	"github.com/subkit-go/subkit/examples/internal/fakefault"
 	"github.com/subkit-go/subkit/subkittest"
 )
 
@@ -40,9 +41,6 @@ const (
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-var faults = []string{"none", "rate-limit", "rate-limit-long", "server-error", "reset", "lost-answer",
-	"slow", "malformed", "unauthorized", "refused", "invalid"}
-
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -50,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	live := fs.Bool("live", false, "call the real Polar API (sandbox) with the token in POLAR_ACCESS_TOKEN")
 	production := fs.Bool("production", false, "with -live, use Polar production instead of the sandbox")
-	fault := fs.String("fault", "none", "fake only: the failure to inject, one of "+strings.Join(faults, ", "))
+	fault := fs.String("fault", "none", "fake only: the failure to inject, one of "+strings.Join(fakefault.Names(), ", "))
 	timeout := fs.Duration("timeout", 30*time.Second, "deadline of the call, retries included")
 	product := fs.String("product", "", "free recurring product `UUID`; fake default "+demoProduct)
 	customer := fs.String("customer", "", "customer `UUID`; fake default "+demoCustomer+" (unless -external-customer)")
@@ -63,7 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if !validFault(*fault) {
-		fmt.Fprintf(stderr, "polar: unknown -fault %q (one of %s)\n", *fault, strings.Join(faults, ", "))
+		fmt.Fprintf(stderr, "polar: unknown -fault %q (one of %s)\n", *fault, strings.Join(fakefault.Names(), ", "))
 		return 2
 	}
 	if *customer != "" && *external != "" {
@@ -186,29 +184,8 @@ func fakeClient(srv *subkittest.Server, fault, product, customer, external strin
 	case uuidPattern.MatchString(customer):
 		srv.AddPolarCustomer(subkittest.PolarCustomer{ID: customer, Name: "Ada"})
 	}
-	opts := []subkit.Option{subkit.WithUserAgent("subkit-example-polar"),
-		subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second})}
-	switch fault {
-	case "rate-limit":
-		srv.InjectFault(subkit.Polar, 1, subkittest.RateLimited("1"))
-	case "rate-limit-long":
-		srv.InjectFault(subkit.Polar, 1, subkittest.RateLimited("3600"))
-	case "server-error":
-		srv.InjectFault(subkit.Polar, 1, subkittest.Respond(502, "<html><body>502 Bad Gateway</body></html>"))
-	case "reset":
-		srv.InjectFault(subkit.Polar, 1, subkittest.CloseBeforeHandling())
-	case "lost-answer":
-		srv.InjectFault(subkit.Polar, 1, subkittest.CloseAfterHandling())
-	case "slow":
-		*timeout = time.Second
-		srv.InjectFault(subkit.Polar, 1, subkittest.Delay(3*time.Second))
-	case "malformed":
-		srv.InjectFault(subkit.Polar, 1, subkittest.MalformedBody())
-	case "unauthorized":
-		opts = append(opts, subkit.WithOrganizationToken("polar_oat_not_the_token"))
-	}
-	opts = append(opts, subkit.WithTimeout(*timeout))
-	return srv.Client(opts...)
+	return fakefault.Setup{API: subkit.Polar, UserAgent: "subkit-example-polar",
+		ServerError: subkittest.Respond(502, "<html><body>502 Bad Gateway</body></html>"), WrongCredential: subkit.WithOrganizationToken("polar_oat_not_the_token")}.Client(srv, fault, timeout)
 }
 
 // lookUp is what a caller does after ErrOutcomeUnknown: list the customer's
@@ -287,7 +264,7 @@ func show(md subkit.Metadata) string {
 }
 
 func validFault(f string) bool {
-	for _, g := range faults {
+	for _, g := range fakefault.Names() {
 		if f == g {
 			return true
 		}
