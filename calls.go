@@ -12,10 +12,8 @@ type callSettings struct {
 	hasKey bool
 }
 
-// collectCallOptions gathers a call's options at its very start, and resets
-// the caller's ResponseInfo so that a call refused before sending does not
-// leave an earlier call's values in it.
-func collectCallOptions(api API, opts []CallOption) callSettings {
+// collectCallOptions gathers a call's options at its very start.
+func collectCallOptions(opts []CallOption) callSettings {
 	if len(opts) == 0 {
 		return callSettings{} // the common case, without allocating
 	}
@@ -25,10 +23,20 @@ func collectCallOptions(api API, opts []CallOption) callSettings {
 			o.apply(cs)
 		}
 	}
-	if cs.info != nil {
-		*cs.info = ResponseInfo{API: api}
-	}
 	return *cs
+}
+
+// finish ends a public method: it reports info to the caller's ResponseInfo
+// (the one place it is written, so that a call refused before sending leaves
+// no earlier call's values there) and returns the result or the error.
+func finish[T any](cs callSettings, info ResponseInfo, out *T, err error) (*T, error) {
+	if cs.info != nil {
+		*cs.info = info
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // WithIdempotencyKey makes a create happen at most once under key, across
@@ -47,7 +55,7 @@ func WithIdempotencyKey(key string) CallOption {
 }
 
 // WithResponseInfo fills *dst when the call returns, error or not: the status
-// and request ID of the answer, the number of attempts and, for a create that
+// and request ID of the response, the number of attempts and, for a create that
 // succeeded, its Outcome. A nil dst is ignored.
 func WithResponseInfo(dst *ResponseInfo) CallOption {
 	return CallOption{apply: func(cs *callSettings) { cs.info = dst }}
@@ -56,11 +64,11 @@ func WithResponseInfo(dst *ResponseInfo) CallOption {
 // ResponseInfo describes how a call went, for logs and support tickets.
 type ResponseInfo struct {
 	API API
-	// StatusCode is the status of the answer the result (or error) came
+	// StatusCode is the status of the response the result (or error) came
 	// from — a look-up's when Outcome is reconciled or replayed; 0 when no
-	// answer arrived.
+	// response arrived.
 	StatusCode int
-	// RequestID is the API's ID of that answer, for its support; "" if none.
+	// RequestID is the API's ID of that response, for its support; "" if none.
 	RequestID string
 	// Attempts counts the create attempts (or, for a look-up, its attempts)
 	// this call made, a refused connection included; 0 for a replay.
@@ -75,12 +83,12 @@ type Outcome string
 
 // The outcomes of a create that returned a subscription.
 const (
-	// OutcomeCreated: this call's request created it and the answer arrived.
+	// OutcomeCreated: this call's request created it and the response arrived.
 	OutcomeCreated Outcome = "created"
 	// OutcomeReplayed: an earlier call with the same idempotency key created
 	// it; nothing was sent.
 	OutcomeReplayed Outcome = "replayed"
-	// OutcomeReconciled: this call created it, the answer was lost, and a
+	// OutcomeReconciled: this call created it, the response was lost, and a
 	// look-up found it.
 	OutcomeReconciled Outcome = "reconciled"
 )

@@ -28,13 +28,12 @@ type Client struct {
 
 	apis      [numAPIs]apiConfig
 	http      *http.Client
-	ownsHTTP  bool
+	closeIdle func() // nil when the transport is the caller's
 	policy    RetryPolicy
 	timeout   time.Duration
 	logger    *slog.Logger
 	userAgent string
-	send      transport.Sender
-	retry     transport.Policy // policy, in the transport's terms
+	sender    transport.Sender
 }
 
 // apiConfig is where one API lives and the credential it takes.
@@ -280,66 +279,17 @@ func New(opts ...Option) (*Client, error) {
 	if configured == 0 {
 		return nil, fmt.Errorf("subkit: no credential: use WithAgencyKey, WithChargeflowKey, WithOrganizationToken or WithEnv: %w", ErrMissingCredential)
 	}
-	c.http, c.ownsHTTP = httpClientFor(s.httpClient, c.policy.AttemptTimeout)
-	c.send = transport.Sender{HTTP: c.http, Logger: c.logger, MaxBody: maxResponseBody}
-	c.retry = transport.Policy{
-		MaxAttempts: c.policy.MaxAttempts, MinBackoff: c.policy.MinBackoff, MaxBackoff: c.policy.MaxBackoff,
-		MaxRetryAfter: c.policy.MaxRetryAfter, RetryAmbiguous: c.policy.RetryAmbiguous,
-	}
+	c.http, c.closeIdle = transport.NewHTTPClient(s.httpClient, c.policy.AttemptTimeout, 100*numAPIs, 100)
+	c.sender = transport.Sender{HTTP: c.http, Logger: c.logger, MaxBody: maxResponseBody}
 	return c, nil
-}
-
-// httpClientFor returns the client the SDK sends with: a shallow copy of the
-// caller's, or a pooled default. Either way redirects are not followed, so a
-// credential never travels to a host the caller did not name.
-func httpClientFor(given *http.Client, attemptTimeout time.Duration) (*http.Client, bool) {
-	if given != nil {
-		cp := *given
-		rt := cp.Transport
-		if rt == nil {
-			rt = http.DefaultTransport
-		}
-		// The wrapper hides CloseIdleConnections, which go-retryablehttp calls
-		// after a failure, from the caller's transport.
-		cp.Transport = roundTripperOnly{transport.WithAttemptTimeout(rt, attemptTimeout)}
-		cp.CheckRedirect = refuseRedirect
-		return &cp, false
-	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 100 * numAPIs
-	t.MaxIdleConnsPerHost = 100
-	return &http.Client{Transport: &ownedTransport{rt: transport.WithAttemptTimeout(t, attemptTimeout), t: t},
-		CheckRedirect: refuseRedirect}, true
-}
-
-func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-// roundTripperOnly exposes RoundTrip and nothing else of a transport.
-type roundTripperOnly struct{ rt http.RoundTripper }
-
-func (r roundTripperOnly) RoundTrip(req *http.Request) (*http.Response, error) {
-	return r.rt.RoundTrip(req)
-}
-
-// ownedTransport is the default transport. Like roundTripperOnly it keeps
-// go-retryablehttp from closing idle connections after every failed call
-// (which would churn connections under load); Client.CloseIdleConnections
-// reaches the transport directly.
-type ownedTransport struct {
-	rt http.RoundTripper
-	t  *http.Transport
-}
-
-func (o *ownedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	return o.rt.RoundTrip(req)
 }
 
 // CloseIdleConnections closes the idle connections of the SDK's own default
 // transport. It does nothing to a client given with WithHTTPClient, which
 // belongs to the caller.
 func (c *Client) CloseIdleConnections() {
-	if ot, ok := c.http.Transport.(*ownedTransport); ok && c.ownsHTTP {
-		ot.t.CloseIdleConnections()
+	if c.closeIdle != nil {
+		c.closeIdle()
 	}
 }
 
@@ -357,7 +307,7 @@ func (c *Client) String() string {
 		cfg := c.apis[i]
 		cred := "no credential"
 		if cfg.cred.isSet() {
-			cred = "credential " + redacted
+			cred = "credential " + transport.Redacted
 		}
 		fmt.Fprintf(&b, "%s: %s (%s)", api, cfg.base, cred)
 	}

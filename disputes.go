@@ -1,10 +1,19 @@
 package subkit
 
+// Chargeflow: record the subscription behind a disputed charge, and find it
+// again. API reference: https://docs.chargeflow.io (Merchants API, version 2025-04-01)
+
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/google/go-querystring/query"
 
 	"github.com/subkit-go/subkit/internal/validate"
 )
@@ -64,28 +73,51 @@ const (
 )
 
 // DisputeSubscriptionParams describe the subscription behind a disputed
-// charge. Zero values are not sent: the server applies its defaults.
+// charge, as the merchant's billing system knows it. Zero values are not sent
+// (never as null): the server applies its defaults. Times are sent in UTC as
+// RFC 3339 with the fraction of a second given; how much of the fraction
+// Chargeflow keeps is not published.
 type DisputeSubscriptionParams struct {
 	// SourceID is the subscription's ID in the system it came from
-	// (required, 1–128 characters).
+	// (required, 1–128 characters). With the dispute it identifies the
+	// create: see CreateForDispute.
 	SourceID string
 	// AccountID is the Chargeflow account, 24 hex characters; required for
-	// platform users.
+	// platform users, "" otherwise.
 	AccountID string
-	// CreatedAt and StartDate are required.
-	CreatedAt, StartDate time.Time
+	// CreatedAt is when the subscription was created in the source system
+	// (required).
+	CreatedAt time.Time
+	// StartDate is when the subscription started (required).
+	StartDate time.Time
 	// Frequency (required) and FrequencyCount (required, ≥ 1) say how often
-	// the subscription renews.
+	// the subscription renews: FrequencyMonth and 3 renew every three months.
 	Frequency      Frequency
 	FrequencyCount int
-	// CollectionMethod defaults to automatically on the server.
-	CollectionMethod                                                     CollectionMethod
-	UpdatedAt, EndDate, CancellationDate, TrialStart, TrialEnd, RenewsAt time.Time
-	CancellationReason                                                   CancellationReason
-	PlanName                                                             string
-	// PricingModel defaults to fixed_price on the server.
+	// CollectionMethod is how payments are collected; "" leaves the server's
+	// default, CollectionAutomatically.
+	CollectionMethod CollectionMethod
+	// UpdatedAt is when the subscription last changed in the source system.
+	UpdatedAt time.Time
+	// EndDate is when the subscription ended or will end: the end of the
+	// service, whatever the reason.
+	EndDate time.Time
+	// CancellationDate is when the customer asked to cancel, which may be
+	// before EndDate (a cancellation at the end of the period).
+	CancellationDate time.Time
+	// CancellationReason is why the customer cancelled; "" for none.
+	// Chargeflow publishes no rule tying it to CancellationDate or EndDate,
+	// so the SDK enforces none: send the dates the source system has.
+	CancellationReason CancellationReason
+	// TrialStart and TrialEnd bound a free trial, if there was one.
+	TrialStart, TrialEnd time.Time
+	// RenewsAt is when the subscription next renews.
+	RenewsAt time.Time
+	// PlanName is the plan's display name in the source system.
+	PlanName string
+	// PricingModel defaults to PricingFixedPrice on the server.
 	PricingModel PricingModel
-	// Status defaults to active on the server.
+	// Status defaults to DisputeSubscriptionActive on the server.
 	Status DisputeSubscriptionStatus
 }
 
@@ -126,11 +158,14 @@ func rfc3339(t time.Time) string {
 // Keyed (WithIdempotencyKey, or RetryPolicy.Reconcile), the create is found
 // again by its dispute and SourceID: nothing extra is sent, and two keys for
 // the same dispute and SourceID replay each other.
+//
+// Chargeflow API: POST /public/2025-04-01/disputes/{disputeId}/subscription
+// (https://docs.chargeflow.io, Merchants API › Subscription)
 func (s *SubscriptionsService) CreateForDispute(ctx context.Context, disputeID string, p *DisputeSubscriptionParams, opts ...CallOption) (*DisputeSubscription, error) {
-	cs := collectCallOptions(Chargeflow, opts)
+	cs := collectCallOptions(opts)
 	key, keyed := s.client.idempotencyKey(cs)
 	if err := validateDispute(disputeID, p, key, keyed); err != nil {
-		return nil, err
+		return finish[DisputeSubscription](cs, ResponseInfo{API: Chargeflow}, nil, err)
 	}
 	body := &disputeCreateBody{
 		SourceID: p.SourceID, AccountID: p.AccountID,
@@ -141,17 +176,17 @@ func (s *SubscriptionsService) CreateForDispute(ctx context.Context, disputeID s
 		RenewsAt: rfc3339(p.RenewsAt), PlanName: p.PlanName, PricingModel: p.PricingModel, Status: p.Status,
 	}
 	out := new(DisputeSubscription)
-	r := &request{
-		api: Chargeflow, method: http.MethodPost, create: true, body: body,
-		path: "/public/2025-04-01/disputes/" + url.PathEscape(disputeID) + "/subscription",
-	}
+	r := &request{api: Chargeflow, method: http.MethodPost, create: true, body: body, path: disputePath(disputeID) + "/subscription"}
 	if keyed {
-		r.find, r.replay = s.disputeFinder(disputeID, p.SourceID, out), cs.hasKey
+		r.keyed = &keyedCreate{find: s.disputeFinder(disputeID, p.SourceID, out), replay: cs.hasKey}
 	}
-	if err := s.client.do(ctx, r, out, cs); err != nil {
-		return nil, err
-	}
-	return out, nil
+	info, err := s.client.do(ctx, r, out)
+	return finish(cs, info, out, err)
+}
+
+// disputePath is the path of the dispute disputeID.
+func disputePath(disputeID string) string {
+	return "/public/2025-04-01/disputes/" + url.PathEscape(disputeID)
 }
 
 func validateDispute(disputeID string, p *DisputeSubscriptionParams, key string, keyed bool) error {
@@ -189,29 +224,150 @@ func validateDispute(disputeID string, p *DisputeSubscriptionParams, key string,
 	return invalid(Chargeflow, v)
 }
 
-// DisputeSubscription is the subscription Chargeflow holds for a dispute.
-// Dates the server may send as null are pointers, nil when null or absent.
+// DisputeSubscription is the subscription Chargeflow holds for a dispute:
+// the values the create sent, as Chargeflow stored them. Dates the server may
+// send as null are pointers, nil when null or absent.
 type DisputeSubscription struct {
 	// ID is Chargeflow's own ID for the subscription.
-	ID       string `json:"id"`
+	ID string `json:"id"`
+	// SourceID is the subscription's ID in the system it came from.
 	SourceID string `json:"source_id"`
-	// AccountID is the Chargeflow account; ExtAccountID the platform's own
-	// merchant ID (read-only).
-	AccountID          string                    `json:"account_id"`
-	ExtAccountID       string                    `json:"ext_account_id"`
-	CreatedAt          *time.Time                `json:"created_at"`
-	UpdatedAt          *time.Time                `json:"updated_at"`
-	StartDate          *time.Time                `json:"start_date"`
-	EndDate            *time.Time                `json:"end_date"`
-	CancellationDate   *time.Time                `json:"cancellation_date"`
-	Frequency          Frequency                 `json:"frequency"`
-	FrequencyCount     int                       `json:"frequency_count"`
-	CancellationReason CancellationReason        `json:"cancellation_reason"`
-	CollectionMethod   CollectionMethod          `json:"collection_method"`
-	TrialStart         *time.Time                `json:"trial_start"`
-	TrialEnd           *time.Time                `json:"trial_end"`
-	RenewsAt           *time.Time                `json:"renews_at"`
-	PlanName           string                    `json:"plan_name"`
-	PricingModel       PricingModel              `json:"pricing_model"`
-	Status             DisputeSubscriptionStatus `json:"status"`
+	// AccountID is the Chargeflow account ("" when none was given).
+	AccountID string `json:"account_id"`
+	// ExtAccountID is the platform's own ID of the merchant (read-only).
+	ExtAccountID string `json:"ext_account_id"`
+	// CreatedAt and UpdatedAt are the source system's times the create sent.
+	CreatedAt *time.Time `json:"created_at"`
+	UpdatedAt *time.Time `json:"updated_at"`
+	// StartDate, EndDate and CancellationDate: see DisputeSubscriptionParams.
+	StartDate        *time.Time `json:"start_date"`
+	EndDate          *time.Time `json:"end_date"`
+	CancellationDate *time.Time `json:"cancellation_date"`
+	// Frequency and FrequencyCount say how often it renews.
+	Frequency      Frequency `json:"frequency"`
+	FrequencyCount int       `json:"frequency_count"`
+	// CancellationReason is "" when none was given.
+	CancellationReason CancellationReason `json:"cancellation_reason"`
+	// CollectionMethod is how payments are collected.
+	CollectionMethod CollectionMethod `json:"collection_method"`
+	// TrialStart and TrialEnd bound a free trial; nil without one.
+	TrialStart *time.Time `json:"trial_start"`
+	TrialEnd   *time.Time `json:"trial_end"`
+	// RenewsAt is when it next renews; nil if not given.
+	RenewsAt *time.Time `json:"renews_at"`
+	// PlanName is the plan's display name ("" when none was given).
+	PlanName string `json:"plan_name"`
+	// PricingModel and Status are open: unknown values are kept as sent.
+	PricingModel PricingModel              `json:"pricing_model"`
+	Status       DisputeSubscriptionStatus `json:"status"`
+}
+
+// missingID reports a response without the subscription's ID: see decodeSuccess.
+func (s *DisputeSubscription) missingID() bool { return s.ID == "" }
+
+// disputeQuery asks Chargeflow to embed the dispute's subscription.
+type disputeQuery struct {
+	Expand string `url:"expand"`
+}
+
+// disputeExpansion holds what matters of a dispute fetched with
+// expand=subscription. Which of the two keys Chargeflow fills is
+// unconfirmed, so both are read.
+type disputeExpansion struct {
+	Subscription  json.RawMessage `json:"subscription"`
+	Subscriptions json.RawMessage `json:"subscriptions"`
+}
+
+// subscriptions returns the subscriptions the dispute holds. A shape it does
+// not recognise is an error rather than "none": for a look-up that decides
+// whether to create again, "I cannot tell" must never read as "not there".
+func (d *disputeExpansion) subscriptions() ([]*DisputeSubscription, error) {
+	var out []*DisputeSubscription
+	switch raw := bytes.TrimSpace(d.Subscription); {
+	case len(raw) == 0 || string(raw) == "null":
+	case raw[0] == '{':
+		var s DisputeSubscription
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		out = append(out, &s)
+	default:
+		return nil, errors.New(`"subscription" is neither an object nor null (not expanded?)`)
+	}
+	switch raw := bytes.TrimSpace(d.Subscriptions); {
+	case len(raw) == 0 || string(raw) == "null":
+	case raw[0] == '[':
+		var list []*DisputeSubscription
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, err
+		}
+		for _, s := range list {
+			if s != nil {
+				out = append(out, s)
+			}
+		}
+	default:
+		return nil, errors.New(`"subscriptions" is not an array`)
+	}
+	return out, nil
+}
+
+// GetForDispute returns the subscription Chargeflow holds for the dispute
+// disputeID (24 hex characters). A dispute without one gives an error that
+// matches ErrNotFound (and is not an *APIError: no HTTP error happened); an
+// unknown dispute gives Chargeflow's 404, which matches ErrNotFound too.
+//
+// Chargeflow API: GET /public/2025-04-01/disputes/{disputeId}?expand=subscription
+// (https://docs.chargeflow.io, Merchants API › Disputes)
+func (s *SubscriptionsService) GetForDispute(ctx context.Context, disputeID string, opts ...CallOption) (*DisputeSubscription, error) {
+	cs := collectCallOptions(opts)
+	subs, info, err := s.disputeSubscriptions(ctx, disputeID)
+	if err == nil && len(subs) == 0 {
+		err = fmt.Errorf("subkit: chargeflow: dispute %s holds no subscription: %w", disputeID, ErrNotFound)
+	}
+	if err != nil {
+		return finish[DisputeSubscription](cs, info, nil, err)
+	}
+	return finish(cs, info, subs[0], nil)
+}
+
+// disputeSubscriptions fetches the subscriptions the dispute holds.
+func (s *SubscriptionsService) disputeSubscriptions(ctx context.Context, disputeID string) ([]*DisputeSubscription, ResponseInfo, error) {
+	var v validate.Problems
+	v.Hex24("disputeId", disputeID, true)
+	if err := invalid(Chargeflow, v); err != nil {
+		return nil, ResponseInfo{API: Chargeflow}, err
+	}
+	q, err := query.Values(disputeQuery{Expand: "subscription"})
+	if err != nil {
+		return nil, ResponseInfo{API: Chargeflow}, err
+	}
+	var d disputeExpansion
+	info, err := s.client.do(ctx, &request{api: Chargeflow, method: http.MethodGet, path: disputePath(disputeID), query: q.Encode()}, &d)
+	if err != nil {
+		return nil, info, err
+	}
+	subs, err := d.subscriptions()
+	if err != nil {
+		return nil, info, unreadableResponse(Chargeflow, info, false, nil, fmt.Errorf("the dispute's subscription: %w", err))
+	}
+	return subs, info, nil
+}
+
+// disputeFinder finds a keyed Chargeflow create: the dispute holds a
+// subscription with the create's source_id.
+func (s *SubscriptionsService) disputeFinder(disputeID, sourceID string, out *DisputeSubscription) finder {
+	return func(ctx context.Context) (bool, ResponseInfo, error) {
+		subs, info, err := s.disputeSubscriptions(ctx, disputeID)
+		if err != nil {
+			return false, info, err
+		}
+		for _, sub := range subs {
+			if sub.SourceID == sourceID {
+				*out = *sub
+				return true, info, nil
+			}
+		}
+		return false, info, nil
+	}
 }

@@ -29,36 +29,31 @@ type request struct {
 	path   string // escaped, starting with "/"
 	query  string // encoded, without "?"
 	body   any    // marshalled as JSON when non-nil
-	create bool   // a create may be applied without its answer arriving
-	// find looks a keyed create up (rule 9); nil for everything else. On
-	// found it has filled the call's result.
-	find finder
-	// replay: the caller gave the key, so an earlier call may have used it:
-	// look before sending.
-	replay bool
+	create bool   // a create may be applied without its response arriving
+	// keyed is set for a keyed create (rule 9): how to find it again.
+	keyed *keyedCreate
 }
 
 // do is the one path every call takes: credential, headers, the retry policy,
 // exactly-once reconciliation, response bounds, error decoding and the typed
-// result.
-func (c *Client) do(ctx context.Context, r *request, out any, cs callSettings) (err error) {
+// result, decoded into out. It returns what it learned of the call, error or
+// not, for the caller's ResponseInfo.
+func (c *Client) do(ctx context.Context, r *request, out any) (ResponseInfo, error) {
 	info := ResponseInfo{API: r.api}
-	if cs.info != nil {
-		defer func() { *cs.info = info }()
-	}
 	cfg := c.api(r.api)
 	if !cfg.cred.isSet() {
-		return fmt.Errorf("subkit: %s: no credential configured (use %s, or %s with WithEnv): %w",
+		return info, fmt.Errorf("subkit: %s: no credential configured (use %s, or %s with WithEnv): %w",
 			r.api, cfg.spec.optionName, cfg.spec.envVar, ErrMissingCredential)
 	}
 	var body []byte
 	if r.body != nil {
+		var err error
 		if body, err = json.Marshal(r.body); err != nil {
-			return &ValidationError{API: r.api, Fields: []FieldError{{Message: "cannot be encoded as JSON: " + err.Error(), Code: "invalid"}}}
+			return info, &ValidationError{API: r.api, Fields: []FieldError{{Message: "cannot be encoded as JSON: " + err.Error(), Code: "invalid"}}}
 		}
 	}
 	if ctx.Err() != nil {
-		return &transportError{api: r.api, method: r.method, path: r.path, err: ctx.Err()}
+		return info, &transportError{api: r.api, method: r.method, path: r.path, err: ctx.Err()}
 	}
 	if dl, ok := ctx.Deadline(); c.timeout > 0 && (!ok || time.Until(dl) > c.timeout) {
 		// The caller's own earlier deadline already bounds the call.
@@ -77,49 +72,49 @@ func (c *Client) do(ctx context.Context, r *request, out any, cs callSettings) (
 	if c.logger != nil { // only a logger reads them: no allocation otherwise
 		tr.LogAttrs = []slog.Attr{slog.String("api", string(r.api)), slog.String("method", r.method), slog.String("path", r.path)}
 	}
-	if r.find != nil {
-		return c.sendKeyed(ctx, r, tr, out, &info)
+	var err error
+	if r.keyed != nil {
+		err = c.createOnce(ctx, r, tr, out, &info)
+	} else {
+		err = c.send(ctx, r, tr, out, &info, c.policy.RetryAmbiguous)
 	}
-	return c.sendOnce(ctx, r, tr, out, c.retry, &info)
+	return info, err
 }
 
-// sendOnce runs the request under policy p (one logical send, with the
-// transport's retries) and records how it went in info; info.Attempts
-// accumulates across sends of the same call.
-func (c *Client) sendOnce(ctx context.Context, r *request, tr *transport.Request, out any, p transport.Policy, info *ResponseInfo) error {
-	res := c.send.Send(ctx, tr, p)
-	info.Attempts += res.Attempts
-	info.StatusCode, info.RequestID = res.Status, res.RequestID
-	if res.Err != nil {
-		return &transportError{api: r.api, method: r.method, path: r.path, attempts: info.Attempts,
-			mayBeApplied: r.create && res.MayBeApplied, err: res.Err}
-	}
-	if res.Status >= 200 && res.Status <= 299 {
+// send runs the request until it has a response it can use, or the call's
+// budget of attempts (c.policy.MaxAttempts, of which info.Attempts are spent)
+// runs out; it records the response in info. A read whose response could not
+// be read is sent again, like any failed read: it cannot change anything.
+func (c *Client) send(ctx context.Context, r *request, tr *transport.Request, out any, info *ResponseInfo, retryAmbiguous bool) error {
+	for {
+		res := c.sender.Send(ctx, tr, c.policy.transport(c.policy.MaxAttempts-info.Attempts, retryAmbiguous))
+		info.Attempts += res.Attempts
+		info.StatusCode, info.RequestID = res.Status, res.RequestID
+		if res.Err != nil {
+			return &transportError{api: r.api, method: r.method, path: r.path, attempts: info.Attempts,
+				mayBeApplied: r.create && res.MayBeApplied, err: res.Err}
+		}
+		if res.Status < 200 || res.Status > 299 {
+			apiErr := c.apiError(r, &res, tr.Secret)
+			apiErr.Attempts = info.Attempts
+			if info.RequestID == "" {
+				info.RequestID = apiErr.RequestID
+			}
+			return apiErr
+		}
 		cause := decodeSuccess(&res, out)
-		if cause != nil && !r.create && res.Attempts < p.MaxAttempts && ctx.Err() == nil {
-			// A read whose answer was unreadable is read again, like any
-			// failed read: it cannot change anything.
-			p.MaxAttempts -= res.Attempts
-			return c.sendOnce(ctx, r, tr, out, p, info)
+		if cause == nil {
+			if r.create {
+				info.Outcome = OutcomeCreated
+			}
+			return nil
 		}
-		if cause != nil {
+		if r.create || info.Attempts >= c.policy.MaxAttempts || ctx.Err() != nil {
 			// The body is the server's: it may quote the credential back.
-			secret := tr.Secret
-			return &APIError{API: r.api, StatusCode: res.Status, Message: "the answer could not be read",
-				RequestID: res.RequestID, Attempts: info.Attempts, Body: transport.ScrubBytes(bounded(res.Body), secret),
-				mayBeApplied: r.create, readOnly: !r.create, cause: transport.Scrub(cause, secret)}
+			return unreadableResponse(r.api, *info, r.create, transport.ScrubBytes(bounded(res.Body), tr.Secret),
+				transport.Scrub(cause, tr.Secret))
 		}
-		if r.create {
-			info.Outcome = OutcomeCreated
-		}
-		return nil
 	}
-	apiErr := c.apiError(r, &res, tr.Secret)
-	apiErr.Attempts = info.Attempts
-	if info.RequestID == "" {
-		info.RequestID = apiErr.RequestID
-	}
-	return apiErr
 }
 
 func decodeSuccess(res *transport.Result, out any) error {
@@ -132,7 +127,7 @@ func decodeSuccess(res *transport.Result, out any) error {
 		return nil
 	}
 	// Decoding into a result a failed attempt half filled would merge the
-	// two answers.
+	// two responses.
 	reflect.ValueOf(out).Elem().SetZero()
 	// A success must carry the result: "null" or nothing would decode into
 	// a zero value without complaint.
@@ -144,17 +139,13 @@ func decodeSuccess(res *transport.Result, out any) error {
 	}
 	// A subscription without its ID ({} or an unrelated object) is no result.
 	if r, ok := out.(interface{ missingID() bool }); ok && r.missingID() {
-		return errors.New(`the answer has no "id"`)
+		return errors.New(`the response has no "id"`)
 	}
 	return nil
 }
 
-func (s *Subscription) missingID() bool        { return s.ID == "" }
-func (s *ConnectSubscription) missingID() bool { return s.ID == "" }
-func (s *DisputeSubscription) missingID() bool { return s.ID == "" }
-
-// apiError decodes an answer that is not a success. Whatever it takes from
-// the answer has secret (the request's credential) redacted: a server may
+// apiError decodes a response that is not a success. Whatever it takes from
+// the response has secret (the request's credential) redacted: a server may
 // quote it back, in JSON escapes the raw body does not show.
 func (c *Client) apiError(r *request, res *transport.Result, secret string) *APIError {
 	cfg := c.api(r.api)

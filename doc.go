@@ -9,16 +9,23 @@
 //     by its own external ID, to a free recurring product (CreateForCustomer,
 //     CreateForExternalCustomer, organization access token).
 //
+// # Where things are
+//
+// One file per API holds its calls, params, results and look-ups:
+// subscriptions.go (ChatDash, with SubscriptionsService), disputes.go
+// (Chargeflow) and customers.go (Polar; its Subscription object graph is in
+// types.go with the shared value types). Every call goes through do.go.
+//
 // # Calls
 //
 // Every call validates its parameters before sending anything (a
 // *ValidationError naming every bad field, errors.Is ErrInvalidParams), sends
-// the documented request with the API's credential, and decodes the answer
+// the documented request with the API's credential, and decodes the response
 // into a typed result or an *APIError.
 //
 // # Retries never duplicate
 //
-// None of the three APIs accepts an idempotency key, so a create whose answer
+// None of the three APIs accepts an idempotency key, so a create whose response
 // is lost may or may not have happened. subkit retries only what provably did
 // not run: a 429 (after its Retry-After, within RetryPolicy.MaxRetryAfter and
 // the deadline) and a connection that failed before the request was written.

@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/subkit-go/subkit/internal/validate"
 )
 
 // Sentinel errors, for errors.Is; errors.As gives the *APIError or
-// *ValidationError behind an error. An answer whose status none of them names
+// *ValidationError behind an error. A response whose status none of them names
 // (a 3xx, a 418) and a failure that provably sent nothing (a refused
 // connection, every attempt) match none: both are definite failures, and the
 // *APIError or the wrapped cause tells what happened.
@@ -18,18 +20,18 @@ var (
 	ErrInvalidParams = errors.New("subkit: invalid params")
 	// ErrMissingCredential: the API's credential is not configured; nothing was sent.
 	ErrMissingCredential = errors.New("subkit: missing credential")
-	// ErrUnauthorized: the server answered 401.
+	// ErrUnauthorized: the server responded with 401.
 	ErrUnauthorized = errors.New("subkit: unauthorized")
-	// ErrForbidden: the server answered 403.
+	// ErrForbidden: the server responded with 403.
 	ErrForbidden = errors.New("subkit: forbidden")
-	// ErrNotFound: the server answered 404, or a look-up found nothing.
+	// ErrNotFound: the server responded with 404, or a look-up found nothing.
 	ErrNotFound = errors.New("subkit: not found")
 	// ErrRejected: the server refused the request as sent (400, 409, 422).
 	ErrRejected = errors.New("subkit: rejected")
 	// ErrRateLimited: 429, after the retries the policy allows, or with a
 	// Retry-After longer than the policy or the deadline allows.
 	ErrRateLimited = errors.New("subkit: rate limited")
-	// ErrServer: the server answered 5xx.
+	// ErrServer: the server responded with 5xx.
 	ErrServer = errors.New("subkit: server error")
 	// ErrOutcomeUnknown: the request may have been applied — a 5xx, a failure
 	// after the request was written, or a success whose body was lost. Look the
@@ -37,7 +39,7 @@ var (
 	ErrOutcomeUnknown = errors.New("subkit: outcome unknown")
 )
 
-// APIError is an answer from a server that was not a success, or a success
+// APIError is a response from a server that was not a success, or a success
 // whose body could not be read. It carries nothing secret.
 type APIError struct {
 	API        API
@@ -50,7 +52,7 @@ type APIError struct {
 	// Fields lists the per-field problems the server reported (Polar 422).
 	Fields []FieldError
 	// RequestID identifies the request to the API's support, from a
-	// request-ID header or a requestId body field; "" if the answer had none.
+	// request-ID header or a requestId body field; "" if the response had none.
 	RequestID string
 	// RetryAfter is the wait the server asked for (Retry-After), if it did.
 	RetryAfter time.Duration
@@ -169,7 +171,7 @@ func (e *ValidationError) Error() string {
 // Is reports whether target is ErrInvalidParams.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalidParams }
 
-// transportError is a call that ended without a usable answer: a connection
+// transportError is a call that ended without a usable response: a connection
 // failure, a timeout, a cancellation. It wraps the cause, so
 // errors.Is(err, context.DeadlineExceeded) holds, and ErrOutcomeUnknown when
 // the request may have been applied.
@@ -188,7 +190,7 @@ func (e *transportError) Error() string {
 	case e.mayBeApplied:
 		what = "outcome unknown: the request may have been applied"
 	case e.notApplied:
-		what = "no answer, and a look-up found that the create was not applied"
+		what = "no response, and a look-up found that the create was not applied"
 	}
 	return fmt.Sprintf("subkit: %s: %s %s: %s (after %d attempt(s)): %v", e.api, e.method, e.path, what, e.attempts, e.err)
 }
@@ -196,3 +198,59 @@ func (e *transportError) Error() string {
 func (e *transportError) Unwrap() error { return e.err }
 
 func (e *transportError) Is(target error) bool { return target == ErrOutcomeUnknown && e.mayBeApplied }
+
+// provenNotApplied marks an ambiguous failure whose look-up found nothing:
+// the create did not happen, so the error is definite.
+func provenNotApplied(err error) error {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		cp := *ae
+		cp.mayBeApplied, cp.notApplied = false, true
+		return &cp
+	}
+	var te *transportError
+	if errors.As(err, &te) {
+		cp := *te
+		cp.mayBeApplied, cp.notApplied = false, true
+		return &cp
+	}
+	return err
+}
+
+// reconcileError is an ambiguous create whose look-up failed: the outcome
+// stays unknown. It wraps both errors.
+type reconcileError struct {
+	api            API
+	create, lookup error
+}
+
+func (e *reconcileError) Error() string {
+	return fmt.Sprintf("subkit: %s: outcome unknown: the create failed ambiguously (%v) and looking it up failed (%v)",
+		e.api, e.create, e.lookup)
+}
+
+func (e *reconcileError) Unwrap() []error { return []error{e.create, e.lookup} }
+
+func (e *reconcileError) Is(target error) bool { return target == ErrOutcomeUnknown }
+
+// invalid turns the problems validation found into the error a call returns,
+// or nil when there are none.
+func invalid(api API, problems validate.Problems) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	fields := make([]FieldError, len(problems))
+	for i, p := range problems {
+		fields[i] = FieldError(p)
+	}
+	return &ValidationError{API: api, Fields: fields}
+}
+
+// unreadableResponse is a success whose body could not be read (too large, cut
+// short, not the expected JSON), as info describes it. For a create the
+// create happened but its result was lost, so the outcome is unknown.
+func unreadableResponse(api API, info ResponseInfo, create bool, body []byte, cause error) *APIError {
+	return &APIError{API: api, StatusCode: info.StatusCode, Message: "the response could not be read",
+		RequestID: info.RequestID, Attempts: info.Attempts, Body: body,
+		mayBeApplied: create, readOnly: !create, cause: cause}
+}

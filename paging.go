@@ -2,9 +2,10 @@ package subkit
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"iter"
+
+	"github.com/subkit-go/subkit/internal/validate"
 )
 
 // pageFunc fetches the page at cursor: its items, the cursor of the next
@@ -48,27 +49,10 @@ func failed[T any](err error) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) { yield(nil, err) }
 }
 
-// UnmarshalJSON refuses a page with a null item, which a caller would get as
-// a nil subscription and a look-up would dereference: the page cannot be
-// read, which for a look-up deciding whether a create happened must never
-// read as "not there".
-func (p *polarPage) UnmarshalJSON(b []byte) error {
-	type plain polarPage
-	if err := json.Unmarshal(b, (*plain)(p)); err != nil {
-		return err
-	}
-	return noNullItem("items", p.Items)
-}
-
-// UnmarshalJSON refuses a page with a null item, as polarPage does.
-func (p *connectPage) UnmarshalJSON(b []byte) error {
-	type plain connectPage
-	if err := json.Unmarshal(b, (*plain)(p)); err != nil {
-		return err
-	}
-	return noNullItem("subscriptions", p.Subscriptions)
-}
-
+// noNullItem refuses a page with a null item, which a caller would get as a
+// nil subscription and a look-up would dereference: the page cannot be read,
+// which for a look-up deciding whether a create happened must never read as
+// "not there".
 func noNullItem[T any](key string, items []*T) error {
 	for i, it := range items {
 		if it == nil {
@@ -76,4 +60,23 @@ func noNullItem[T any](key string, items []*T) error {
 		}
 	}
 	return nil
+}
+
+// maxPageSize is the largest page the list endpoints serve.
+const maxPageSize = 100
+
+// checkPageSize is the one rule for a list's PageSize: 0 (the largest page)
+// or 1–100.
+func checkPageSize(v *validate.Problems, n int) {
+	if n < 0 || n > maxPageSize {
+		v.Add("limit", validate.CodeInvalid, "must be between 1 and %d (0 for %d), got %d", maxPageSize, maxPageSize, n)
+	}
+}
+
+// pageLimit is the limit a list sends for PageSize n.
+func pageLimit(n int) int {
+	if n == 0 {
+		return maxPageSize
+	}
+	return n
 }

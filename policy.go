@@ -3,6 +3,8 @@ package subkit
 import (
 	"errors"
 	"time"
+
+	"github.com/subkit-go/subkit/internal/transport"
 )
 
 // RetryPolicy says when a call is tried again. A zero field means its default,
@@ -107,4 +109,13 @@ func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
 		return p, errors.New("MinBackoff is greater than MaxBackoff")
 	}
 	return p, nil
+}
+
+// transport is the policy in the transport's terms for one send that may make
+// at most attempts attempts: the rest of the call's budget.
+func (p RetryPolicy) transport(attempts int, retryAmbiguous bool) transport.Policy {
+	return transport.Policy{
+		MaxAttempts: attempts, MinBackoff: p.MinBackoff, MaxBackoff: p.MaxBackoff,
+		MaxRetryAfter: p.MaxRetryAfter, RetryAmbiguous: retryAmbiguous,
+	}
 }

@@ -3,6 +3,8 @@ package subkit
 import (
 	"fmt"
 	"log/slog"
+
+	"github.com/subkit-go/subkit/internal/transport"
 )
 
 // secret holds a credential. Every way of printing or logging it redacts, so a
@@ -23,8 +25,6 @@ func newSecret(s string) secret {
 
 func (s secret) isSet() bool { return s.get != nil }
 
-const redacted = "[REDACTED]"
-
 func (s secret) String() string   { return s.mask() }
 func (s secret) GoString() string { return `"` + s.mask() + `"` }
 
@@ -44,7 +44,7 @@ func (s secret) mask() string {
 	if !s.isSet() {
 		return ""
 	}
-	return redacted
+	return transport.Redacted
 }
 
 // reveal is the one place the raw credential is read: when a header is set.

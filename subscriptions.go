@@ -1,14 +1,35 @@
 package subkit
 
+// ChatDash: an agency creates a Stripe Connect subscription for one of its
+// clients, and finds subscriptions again. API reference:
+// https://docs.chat-dash.com (Stripe Connect)
+
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"net/http"
+	"net/url"
 	"time"
+
+	"github.com/google/go-querystring/query"
 
 	"github.com/subkit-go/subkit/internal/validate"
 )
+
+// SubscriptionsService creates (and finds) subscriptions on the three APIs:
+// ChatDash in this file, Chargeflow in disputes.go, Polar in customers.go.
+// Reach it as Client.Subscriptions.
+type SubscriptionsService struct {
+	client *Client
+}
+
+// Format prints only the service's name, for every verb: the client it
+// belongs to holds credentials.
+func (s SubscriptionsService) Format(f fmt.State, _ rune) {
+	_, _ = f.Write([]byte("subkit.SubscriptionsService"))
+}
 
 // UsageMetric is the usage ChatDash bills a Connect subscription by. The type
 // is open: only "minutes" is confirmed by the API reference, and any
@@ -55,6 +76,8 @@ type ConnectPricing struct {
 
 // ConnectTaxSettings switches Stripe automatic tax for the subscription.
 type ConnectTaxSettings struct {
+	// Enabled switches Stripe automatic tax on; the connected account must
+	// have Stripe Tax set up, or the server refuses.
 	Enabled bool
 	// Country and PostalCode are sent only when set. Whether the create
 	// endpoint reads them is unconfirmed (the update endpoint does).
@@ -95,16 +118,17 @@ type connectTaxWire struct {
 // agency's clients. It needs WithAgencyKey.
 //
 // ChatDash stores nothing a create could be found by, so an ambiguous failure
-// is never retried unless the policy sets RetryAmbiguous; it returns an error
-// matching ErrOutcomeUnknown, and ListConnect shows whether it happened.
-//
-// ChatDash stores nothing a create could be found by either, so
-// WithIdempotencyKey is refused with ErrInvalidParams, and
+// is never retried unless the policy sets RetryAmbiguous: it returns an error
+// matching ErrOutcomeUnknown, and ListConnect shows whether it happened. For
+// the same reason WithIdempotencyKey is refused with ErrInvalidParams, and
 // RetryPolicy.Reconcile leaves these calls as they are.
+//
+// ChatDash API: POST /v1/public/stripe/connect/accounts/{accountId}/subscriptions
+// (https://docs.chat-dash.com, Stripe Connect › Create Subscription)
 func (s *SubscriptionsService) CreateConnect(ctx context.Context, accountID string, p *ConnectSubscriptionParams, opts ...CallOption) (*ConnectSubscription, error) {
-	cs := collectCallOptions(ChatDash, opts)
+	cs := collectCallOptions(opts)
 	if err := validateConnect(accountID, p, cs.hasKey); err != nil {
-		return nil, err
+		return finish[ConnectSubscription](cs, ResponseInfo{API: ChatDash}, nil, err)
 	}
 	body := &connectCreateBody{Data: connectCreateData{
 		ClientID: p.ClientID,
@@ -118,14 +142,9 @@ func (s *SubscriptionsService) CreateConnect(ctx context.Context, accountID stri
 		TaxSettings: connectTaxWire(p.TaxSettings),
 	}}
 	out := new(ConnectSubscription)
-	err := s.client.do(ctx, &request{
-		api: ChatDash, method: http.MethodPost, create: true, body: body,
-		path: connectPath(accountID),
-	}, out, cs)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	info, err := s.client.do(ctx, &request{api: ChatDash, method: http.MethodPost, create: true, body: body,
+		path: connectPath(accountID)}, out)
+	return finish(cs, info, out, err)
 }
 
 func validateConnect(accountID string, p *ConnectSubscriptionParams, keyed bool) error {
@@ -168,25 +187,36 @@ type ConnectSubscription struct {
 	// Status is the Stripe status: for a schedule not_started, active,
 	// completed, released or canceled; subscription statuses elsewhere.
 	Status string
-	// Customer is the Stripe customer; Email is "" when the answer gave only
-	// the ID.
-	Customer           ConnectCustomer
+	// Customer is the Stripe customer; Email is "" when the response gave
+	// only the ID.
+	Customer ConnectCustomer
+	// CurrentPeriodStart and CurrentPeriodEnd bound the current billing
+	// period; nil before it starts.
 	CurrentPeriodStart *time.Time
 	CurrentPeriodEnd   *time.Time
-	StartDate          *time.Time
-	Created            time.Time
+	// StartDate is when billing starts; nil when the response omits it.
+	StartDate *time.Time
+	// Created is when Stripe created the subscription or schedule.
+	Created time.Time
 	// CollectionMethod is charge_automatically or send_invoice.
-	CollectionMethod  string
+	CollectionMethod string
+	// CancelAtPeriodEnd reports whether it ends with the current period.
 	CancelAtPeriodEnd bool
-	CanceledAt        *time.Time
-	Product           ConnectProductSummary
-	AutomaticTax      bool
+	// CanceledAt is when it was canceled; nil if it was not.
+	CanceledAt *time.Time
+	// Product is the Stripe product billed.
+	Product ConnectProductSummary
+	// AutomaticTax reports whether Stripe automatic tax is on.
+	AutomaticTax bool
 	// Coupon is the coupon ID, "" when none.
-	Coupon   string
+	Coupon string
+	// PriceIDs are the Stripe prices (price_…) billed.
 	PriceIDs []string
 	// Agents are the agents' display names joined with commas, as ChatDash
 	// sends them.
-	Agents                   string
+	Agents string
+	// CancelAtPeriodEndDisplay is ChatDash's display text for a pending
+	// cancellation; nil when none.
 	CancelAtPeriodEndDisplay *string
 	// Pricing, TotalPrice (smallest currency unit) and TotalUsage come with
 	// GetConnect only; nil elsewhere.
@@ -195,17 +225,20 @@ type ConnectSubscription struct {
 	TotalUsage *float64
 }
 
-// ConnectPricingSummary is the pricing GetConnect reports. Amounts are
-// decimal strings as ChatDash sends them ("10.00").
+// ConnectPricingSummary is the pricing GetConnect reports.
 type ConnectPricingSummary struct {
-	Amount     string  `json:"amount"`
-	Overage    string  `json:"overage"`
+	// Amount and Overage are decimal strings as ChatDash sends them ("10.00").
+	Amount  string `json:"amount"`
+	Overage string `json:"overage"`
+	// UsageLimit is the usage included before overage is billed.
 	UsageLimit float64 `json:"usageLimit"`
 }
 
 // ConnectCustomer is the Stripe customer of a Connect subscription.
 type ConnectCustomer struct {
-	ID    string `json:"id"`
+	// ID is the Stripe customer ID, cus_….
+	ID string `json:"id"`
+	// Email is the customer's e-mail; "" when the response gave only the ID.
 	Email string `json:"email"`
 }
 
@@ -222,7 +255,9 @@ func (c *ConnectCustomer) UnmarshalJSON(b []byte) error {
 
 // ConnectProductSummary is the Stripe product of a Connect subscription.
 type ConnectProductSummary struct {
-	ID   string `json:"id"`
+	// ID is the Stripe product ID, prod_….
+	ID string `json:"id"`
+	// Name is the product's display name.
 	Name string `json:"name"`
 }
 
@@ -250,13 +285,13 @@ type connectSubscriptionWire struct {
 	TotalUsage               *float64               `json:"totalUsage"`
 }
 
-// UnmarshalJSON decodes ChatDash's answer, turning Unix seconds into times.
-func (cs *ConnectSubscription) UnmarshalJSON(b []byte) error {
+// UnmarshalJSON decodes ChatDash's response, turning Unix seconds into times.
+func (sub *ConnectSubscription) UnmarshalJSON(b []byte) error {
 	var w connectSubscriptionWire
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*cs = ConnectSubscription{
+	*sub = ConnectSubscription{
 		ID: w.ID, Type: w.Type, Status: w.Status, Customer: w.Customer,
 		CurrentPeriodStart: unixPtr(w.CurrentPeriodStart), CurrentPeriodEnd: unixPtr(w.CurrentPeriodEnd),
 		StartDate: unixPtr(w.StartDate), CollectionMethod: w.CollectionMethod,
@@ -266,7 +301,7 @@ func (cs *ConnectSubscription) UnmarshalJSON(b []byte) error {
 		Pricing:                  w.Pricing, TotalPrice: w.TotalPrice, TotalUsage: w.TotalUsage,
 	}
 	if w.Created != 0 {
-		cs.Created = time.Unix(w.Created, 0).UTC()
+		sub.Created = time.Unix(w.Created, 0).UTC()
 	}
 	return nil
 }
@@ -277,4 +312,129 @@ func unixPtr(secs *int64) *time.Time {
 	}
 	t := time.Unix(*secs, 0).UTC()
 	return &t
+}
+
+// missingID reports a response without the subscription's ID: see decodeSuccess.
+func (sub *ConnectSubscription) missingID() bool { return sub.ID == "" }
+
+// ConnectListStatus filters ListConnect. The type is open: ChatDash may add
+// statuses, and any non-empty value is sent as given.
+type ConnectListStatus string
+
+// The statuses ChatDash documents for its list filter.
+const (
+	ConnectListScheduled         ConnectListStatus = "scheduled" // schedules not started yet
+	ConnectListTrialing          ConnectListStatus = "trialing"
+	ConnectListActive            ConnectListStatus = "active" // the server's default
+	ConnectListIncomplete        ConnectListStatus = "incomplete"
+	ConnectListIncompleteExpired ConnectListStatus = "incomplete_expired"
+	ConnectListPastDue           ConnectListStatus = "past_due"
+	ConnectListCanceled          ConnectListStatus = "canceled"
+	ConnectListUnpaid            ConnectListStatus = "unpaid"
+	ConnectListPaused            ConnectListStatus = "paused"
+)
+
+// ConnectListParams filter ListConnect. nil params list the server's default
+// (active subscriptions).
+type ConnectListParams struct {
+	// Status keeps subscriptions in that status; "" means the server's
+	// default, active.
+	Status ConnectListStatus
+	// PageSize is how many subscriptions a page fetches, 1–100; 0 means 100.
+	PageSize int
+}
+
+type connectListQuery struct {
+	Status        ConnectListStatus `url:"status,omitempty"`
+	Limit         int               `url:"limit"`
+	StartingAfter string            `url:"starting_after,omitempty"`
+}
+
+type connectPage struct {
+	Subscriptions []*ConnectSubscription `json:"subscriptions"`
+	HasMore       bool                   `json:"has_more"`
+	NextCursor    *string                `json:"next_cursor"`
+}
+
+// UnmarshalJSON refuses a page with a null item: see noNullItem.
+func (p *connectPage) UnmarshalJSON(b []byte) error {
+	type plain connectPage
+	if err := json.Unmarshal(b, (*plain)(p)); err != nil {
+		return err
+	}
+	return noNullItem("subscriptions", p.Subscriptions)
+}
+
+// connectPath is the path of the connected account's subscriptions.
+func connectPath(accountID string) string {
+	return "/v1/public/stripe/connect/accounts/" + url.PathEscape(accountID) + "/subscriptions"
+}
+
+// GetConnect returns one subscription of the connected account accountID.
+// ChatDash's response here gives the customer as a bare ID (Customer.Email is
+// "") and adds Pricing, TotalPrice and TotalUsage. ErrNotFound if there is no
+// such subscription.
+//
+// ChatDash API: GET /v1/public/stripe/connect/accounts/{accountId}/subscriptions/{subscriptionId}
+// (https://docs.chat-dash.com, Stripe Connect)
+func (s *SubscriptionsService) GetConnect(ctx context.Context, accountID, subscriptionID string, opts ...CallOption) (*ConnectSubscription, error) {
+	cs := collectCallOptions(opts)
+	var v validate.Problems
+	v.PathID("accountId", accountID)
+	v.PathID("subscriptionId", subscriptionID)
+	if err := invalid(ChatDash, v); err != nil {
+		return finish[ConnectSubscription](cs, ResponseInfo{API: ChatDash}, nil, err)
+	}
+	out := new(ConnectSubscription)
+	info, err := s.client.do(ctx, &request{api: ChatDash, method: http.MethodGet,
+		path: connectPath(accountID) + "/" + url.PathEscape(subscriptionID)}, out)
+	return finish(cs, info, out, err)
+}
+
+// ListConnect returns the subscriptions of the connected account accountID,
+// fetching pages (cursor paging) as the loop consumes them: breaking out of
+// the loop fetches no further page. An error is yielded once and ends the
+// sequence.
+//
+// It is also how to check by hand whether a ChatDash create whose outcome is
+// unknown happened: list ConnectListScheduled and compare the customer,
+// product and start date.
+//
+// ChatDash API: GET /v1/public/stripe/connect/accounts/{accountId}/subscriptions
+// (https://docs.chat-dash.com, Stripe Connect)
+func (s *SubscriptionsService) ListConnect(ctx context.Context, accountID string, p *ConnectListParams) iter.Seq2[*ConnectSubscription, error] {
+	if p == nil {
+		p = &ConnectListParams{}
+	}
+	var v validate.Problems
+	v.PathID("accountId", accountID)
+	checkPageSize(&v, p.PageSize)
+	v.Text("status", string(p.Status), 0, 0)
+	if err := invalid(ChatDash, v); err != nil {
+		return failed[ConnectSubscription](err)
+	}
+	limit := pageLimit(p.PageSize)
+	fetch := func(ctx context.Context, cursor string) ([]*ConnectSubscription, string, bool, error) {
+		q, err := query.Values(connectListQuery{Status: p.Status, Limit: limit, StartingAfter: cursor})
+		if err != nil {
+			return nil, "", false, err
+		}
+		var page connectPage
+		_, err = s.client.do(ctx, &request{api: ChatDash, method: http.MethodGet, path: connectPath(accountID), query: q.Encode()}, &page)
+		if err != nil {
+			return nil, "", false, err
+		}
+		next := ""
+		if page.NextCursor != nil {
+			next = *page.NextCursor
+		}
+		if next == "" && page.HasMore && len(page.Subscriptions) > 0 {
+			// No cursor given: the last item's ID is Stripe's cursor.
+			next = page.Subscriptions[len(page.Subscriptions)-1].ID
+		}
+		return page.Subscriptions, next, page.HasMore && next != "", nil
+	}
+	return paginate(ctx, "", fetch, func(cursor string) error {
+		return fmt.Errorf("subkit: chatdash: the cursor %q repeats", cursor)
+	})
 }

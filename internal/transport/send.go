@@ -42,13 +42,13 @@ type Request struct {
 	LogAttrs []slog.Attr
 	// Secret is the credential the request carries. A server may quote it
 	// back (an echoing gateway, a validation error that repeats its input),
-	// so it is redacted from what the transport reports of an answer: the
-	// request ID, an error's text, the body of an answer that is not a
+	// so it is redacted from what the transport reports of a response: the
+	// request ID, an error's text, the body of a response that is not a
 	// success, and log lines.
 	Secret string
 }
 
-// Result is how a call ended: with an answer (Status > 0) or with Err.
+// Result is how a call ended: with a response (Status > 0) or with Err.
 type Result struct {
 	Status    int
 	Header    http.Header
@@ -56,13 +56,13 @@ type Result struct {
 	RequestID string
 	// TooLarge is set when the body exceeded the limit; Body is then empty.
 	TooLarge bool
-	// ReadErr is set when the answer's body could not be read in full.
+	// ReadErr is set when the response's body could not be read in full.
 	ReadErr error
 	Err     error
 	// Attempts counts the attempts made, refused connections included.
 	Attempts int
 	// MayBeApplied is set when some attempt may have reached the server
-	// without an answer saying it failed: a 5xx, or a failure after sending.
+	// without a response saying it failed: a 5xx, or a failure after sending.
 	MayBeApplied bool
 	// RetryAfter is what the last 429 asked for; RetryAfterRefused is set when
 	// that was longer than the policy or the deadline allows.
@@ -109,7 +109,7 @@ func (s *Sender) Send(ctx context.Context, r *Request, p Policy) Result {
 		RetryWaitMax:   p.MaxBackoff,
 		CheckRetry:     c.checkRetry,
 		Backoff:        c.backoff,
-		ErrorHandler:   passThrough,
+		ErrorHandler:   retryablehttp.PassthroughErrorHandler, // hand the last response back, never discard it
 		RequestLogHook: c.beforeAttempt,
 	}
 	resp, err := c.rc.Do(rreq)
@@ -128,12 +128,6 @@ func bodyOrNil(b []byte) any {
 		return nil
 	}
 	return b
-}
-
-// passThrough hands the last answer or error back to Send as it is, instead
-// of go-retryablehttp's default of discarding the answer.
-func passThrough(resp *http.Response, err error, _ int) (*http.Response, error) {
-	return resp, err
 }
 
 func (c *call) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, _ int) {
@@ -345,8 +339,8 @@ func RequestIDFromHeader(h http.Header) string {
 	return ""
 }
 
-// redacted replaces a credential a server quoted back.
-const redacted = "[REDACTED]"
+// Redacted replaces a credential wherever one would be shown.
+const Redacted = "[REDACTED]"
 
 func (c *call) scrub(s string) string { return ScrubString(s, c.req.Secret) }
 
@@ -355,7 +349,7 @@ func ScrubString(s, secret string) string {
 	if secret == "" || !strings.Contains(s, secret) {
 		return s
 	}
-	return strings.ReplaceAll(s, secret, redacted)
+	return strings.ReplaceAll(s, secret, Redacted)
 }
 
 // ScrubBytes redacts every occurrence of secret in b, in a copy.
@@ -363,7 +357,7 @@ func ScrubBytes(b []byte, secret string) []byte {
 	if secret == "" || !bytes.Contains(b, []byte(secret)) {
 		return b
 	}
-	return bytes.ReplaceAll(b, []byte(secret), []byte(redacted))
+	return bytes.ReplaceAll(b, []byte(secret), []byte(Redacted))
 }
 
 // Scrub returns err, or, when its text quotes secret, an error with the

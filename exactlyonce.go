@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/subkit-go/subkit/internal/transport"
@@ -16,8 +15,17 @@ import (
 const reservedMetadataKey = "subkit_idempotency_key"
 
 // finder looks a keyed create up. found reports whether the create exists;
-// then it has filled the call's result. info describes the look-up's answer.
+// then it has filled the call's result. info describes the look-up's response.
 type finder func(ctx context.Context) (found bool, info ResponseInfo, err error)
+
+// keyedCreate is what do needs to make a create exactly once.
+type keyedCreate struct {
+	// find looks the create up by its key.
+	find finder
+	// replay is set when the caller gave the key, so that an earlier call may
+	// have used it: look before sending.
+	replay bool
+}
 
 // idempotencyKey returns the key a create runs under — the caller's, or a
 // random one when the policy reconciles every create — and whether the create
@@ -34,13 +42,14 @@ func (c *Client) idempotencyKey(cs callSettings) (string, bool) {
 	return "", false
 }
 
-// sendKeyed is design rule 9: replay a caller's key, and after an ambiguous
+// createOnce is design rule 9: replay a caller's key, and after an ambiguous
 // failure settle, look up, and either return what was found or retry the
 // create under the same key. Blind retries of ambiguous failures
 // (RetryAmbiguous) never apply here: the look-up replaces them.
-func (c *Client) sendKeyed(ctx context.Context, r *request, tr *transport.Request, out any, info *ResponseInfo) error {
-	if r.replay {
-		found, li, err := r.find(ctx)
+func (c *Client) createOnce(ctx context.Context, r *request, tr *transport.Request, out any, info *ResponseInfo) error {
+	k := r.keyed
+	if k.replay {
+		found, li, err := k.find(ctx)
 		info.StatusCode, info.RequestID = li.StatusCode, li.RequestID
 		if err != nil {
 			return err // nothing was sent: definite
@@ -50,18 +59,15 @@ func (c *Client) sendKeyed(ctx context.Context, r *request, tr *transport.Reques
 			return nil
 		}
 	}
-	p := c.retry
-	p.RetryAmbiguous = false
 	for {
-		p.MaxAttempts = c.retry.MaxAttempts - info.Attempts
-		err := c.sendOnce(ctx, r, tr, out, p, info)
+		err := c.send(ctx, r, tr, out, info, false)
 		if err == nil || !errors.Is(err, ErrOutcomeUnknown) {
 			return err
 		}
 		if werr := sleep(ctx, c.policy.SettleTime); werr != nil {
 			return &reconcileError{api: r.api, create: err, lookup: werr}
 		}
-		found, li, lerr := r.find(ctx)
+		found, li, lerr := k.find(ctx)
 		if lerr != nil {
 			return &reconcileError{api: r.api, create: err, lookup: lerr}
 		}
@@ -70,7 +76,7 @@ func (c *Client) sendKeyed(ctx context.Context, r *request, tr *transport.Reques
 			info.Outcome = OutcomeReconciled
 			return nil
 		}
-		if info.Attempts >= c.retry.MaxAttempts {
+		if info.Attempts >= c.policy.MaxAttempts {
 			return provenNotApplied(err)
 		}
 	}
@@ -87,37 +93,3 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
-
-// provenNotApplied marks an ambiguous failure whose look-up found nothing:
-// the create did not happen, so the error is definite.
-func provenNotApplied(err error) error {
-	var ae *APIError
-	if errors.As(err, &ae) {
-		cp := *ae
-		cp.mayBeApplied, cp.notApplied = false, true
-		return &cp
-	}
-	var te *transportError
-	if errors.As(err, &te) {
-		cp := *te
-		cp.mayBeApplied, cp.notApplied = false, true
-		return &cp
-	}
-	return err
-}
-
-// reconcileError is an ambiguous create whose look-up failed: the outcome
-// stays unknown. It wraps both errors.
-type reconcileError struct {
-	api            API
-	create, lookup error
-}
-
-func (e *reconcileError) Error() string {
-	return fmt.Sprintf("subkit: %s: outcome unknown: the create failed ambiguously (%v) and looking it up failed (%v)",
-		e.api, e.create, e.lookup)
-}
-
-func (e *reconcileError) Unwrap() []error { return []error{e.create, e.lookup} }
-
-func (e *reconcileError) Is(target error) bool { return target == ErrOutcomeUnknown }

@@ -1,0 +1,46 @@
+package transport
+
+import (
+	"net/http"
+	"time"
+)
+
+// NewHTTPClient returns the client the SDK sends with, and a function that
+// closes the idle connections of the SDK's own transport (nil for a caller's).
+//
+// given, if not nil, is the caller's client: the SDK uses a shallow copy of it,
+// so the caller's client is never modified, and hides its transport's
+// CloseIdleConnections, which go-retryablehttp calls after a failure and which
+// is the caller's to call. Otherwise the client is a pooled default keeping
+// maxIdlePerHost idle connections per host. Either way redirects are not
+// followed, so a credential never travels to a host the caller did not name,
+// and every attempt is bounded by attemptTimeout (0: no bound).
+func NewHTTPClient(given *http.Client, attemptTimeout time.Duration, maxIdle, maxIdlePerHost int) (*http.Client, func()) {
+	if given != nil {
+		cp := *given
+		rt := cp.Transport
+		if rt == nil {
+			rt = http.DefaultTransport
+		}
+		cp.Transport = roundTripperOnly{WithAttemptTimeout(rt, attemptTimeout)}
+		cp.CheckRedirect = refuseRedirect
+		return &cp, nil
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = maxIdle
+	t.MaxIdleConnsPerHost = maxIdlePerHost
+	// roundTripperOnly also keeps go-retryablehttp from closing the SDK's own
+	// idle connections after every failed call, which would churn
+	// connections under load.
+	return &http.Client{Transport: roundTripperOnly{WithAttemptTimeout(t, attemptTimeout)}, CheckRedirect: refuseRedirect},
+		t.CloseIdleConnections
+}
+
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// roundTripperOnly exposes RoundTrip and nothing else of a transport.
+type roundTripperOnly struct{ rt http.RoundTripper }
+
+func (r roundTripperOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	return r.rt.RoundTrip(req)
+}
