@@ -68,8 +68,16 @@ type ResponseInfo struct {
 	// from — a look-up's when Outcome is reconciled or replayed; 0 when no
 	// response arrived.
 	StatusCode int
-	// RequestID is the API's ID of that response, for its support; "" if none.
+	// RequestID is the API's ID of the response, for its support; "" if
+	// none. For a create it is the create's own response's, whatever the
+	// outcome: for OutcomeReconciled that of the attempt whose result was
+	// lost ("" when no response arrived), for OutcomeReplayed the earlier
+	// create's when the idempotency store recorded it ("" when a look-up
+	// found it).
 	RequestID string
+	// LookupRequestID is the request ID of the look-up a reconciled or
+	// replayed result came from; "" otherwise.
+	LookupRequestID string
 	// Attempts counts the create attempts (or, for a look-up, its attempts)
 	// this call made, a refused connection included; 0 for a replay.
 	Attempts int

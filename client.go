@@ -34,6 +34,8 @@ type Client struct {
 	logger    *slog.Logger
 	userAgent string
 	sender    transport.Sender
+	store     IdempotencyStore
+	lease     time.Duration // of a keyed create's lock in store
 }
 
 // apiConfig is where one API lives and the credential it takes.
@@ -43,9 +45,12 @@ type apiConfig struct {
 	cred secret
 }
 
-// Option configures a Client in New. Options apply in order, so a later one
-// overrides an earlier one; an invalid option makes New return an error.
-type Option func(*settings) error
+// Option configures a Client in New. Make one with the With… functions.
+// Options apply in order, so a later one overrides an earlier one; an invalid
+// option makes New return an error. The zero Option does nothing.
+type Option struct {
+	apply func(*settings) error
+}
 
 // settings gathers options before New checks them as a whole.
 type settings struct {
@@ -57,6 +62,8 @@ type settings struct {
 	timeout    time.Duration
 	logger     *slog.Logger
 	product    string
+	store      IdempotencyStore
+	lease      time.Duration
 }
 
 // WithAgencyKey sets the ChatDash agency API key, sent as the raw
@@ -74,14 +81,14 @@ func WithChargeflowKey(key string) Option { return withCredential(Chargeflow, ke
 func WithOrganizationToken(token string) Option { return withCredential(Polar, token) }
 
 func withCredential(api API, key string) Option {
-	return func(s *settings) error {
+	return Option{func(s *settings) error {
 		spec, _ := specFor(api)
 		if err := checkCredential(key); err != nil {
 			return fmt.Errorf("%s: %w", spec.optionName, err)
 		}
 		s.creds[spec.index] = newSecret(key)
 		return nil
-	}
+	}}
 }
 
 // checkCredential refuses what could not travel in a header. Its messages
@@ -105,7 +112,7 @@ func checkCredential(key string) error {
 // POLAR_ACCESS_TOKEN. A credential given by an explicit option wins, whatever
 // the order; unset or blank variables are ignored.
 func WithEnv() Option {
-	return func(s *settings) error { s.useEnv = true; return nil }
+	return Option{func(s *settings) error { s.useEnv = true; return nil }}
 }
 
 // WithBaseURL points an API at another server, given as
@@ -113,7 +120,7 @@ func WithEnv() Option {
 // The scheme must be https, except for loopback hosts (localhost, 127.0.0.0/8,
 // ::1), which may use http. User info, a query or a fragment is an error.
 func WithBaseURL(api API, rawURL string) Option {
-	return func(s *settings) error {
+	return Option{func(s *settings) error {
 		spec, ok := specFor(api)
 		if !ok {
 			return fmt.Errorf("WithBaseURL: unknown API %q", string(api))
@@ -124,7 +131,7 @@ func WithBaseURL(api API, rawURL string) Option {
 		}
 		s.bases[spec.index] = base
 		return nil
-	}
+	}}
 }
 
 func checkBaseURL(raw string) (string, error) {
@@ -164,11 +171,11 @@ func isLoopback(host string) bool {
 // WithPolarSandbox sends Polar calls to https://sandbox-api.polar.sh. It sets
 // the same thing as WithBaseURL(Polar, …): the later of the two wins.
 func WithPolarSandbox() Option {
-	return func(s *settings) error {
+	return Option{func(s *settings) error {
 		spec, _ := specFor(Polar)
 		s.bases[spec.index] = polarSandboxBase
 		return nil
-	}
+	}}
 }
 
 // WithHTTPClient makes the SDK send through c's Transport (and honour its
@@ -176,51 +183,51 @@ func WithPolarSandbox() Option {
 // CloseIdleConnections called on it: the SDK keeps a shallow copy whose
 // redirect policy refuses to follow redirects. A nil client is an error.
 func WithHTTPClient(c *http.Client) Option {
-	return func(s *settings) error {
+	return Option{func(s *settings) error {
 		if c == nil {
 			return errors.New("WithHTTPClient: the client is nil")
 		}
 		s.httpClient = c
 		return nil
-	}
+	}}
 }
 
 // WithRetryPolicy replaces the retry policy. Zero fields take their defaults;
 // negative ones make New fail.
 func WithRetryPolicy(p RetryPolicy) Option {
-	return func(s *settings) error {
+	return Option{func(s *settings) error {
 		full, err := p.withDefaults()
 		if err != nil {
 			return fmt.Errorf("WithRetryPolicy: %w", err)
 		}
 		s.policy = full
 		return nil
-	}
+	}}
 }
 
 // WithTimeout bounds a whole call: every attempt, every wait between attempts.
 // The default is 60s; 0 means no bound but the context's. Negative is an error.
 func WithTimeout(d time.Duration) Option {
-	return func(s *settings) error {
+	return Option{func(s *settings) error {
 		if d < 0 {
 			return errors.New("WithTimeout: the duration is negative")
 		}
 		s.timeout = d
 		return nil
-	}
+	}}
 }
 
 // WithLogger makes the SDK log one Debug line per attempt and one Warn line
 // per retry. Lines carry the API, method, path, status, attempt, duration and
 // request ID, never headers or bodies. nil (the default) logs nothing.
 func WithLogger(l *slog.Logger) Option {
-	return func(s *settings) error { s.logger = l; return nil }
+	return Option{func(s *settings) error { s.logger = l; return nil }}
 }
 
 // WithUserAgent puts product (such as "billing-svc/1.4") in front of the
 // SDK's own "subkit-go/<version>" in the User-Agent header.
 func WithUserAgent(product string) Option {
-	return func(s *settings) error {
+	return Option{func(s *settings) error {
 		for _, r := range product {
 			if r < 0x20 || r == 0x7f {
 				return errors.New("WithUserAgent: the product contains a control character")
@@ -228,7 +235,37 @@ func WithUserAgent(product string) Option {
 		}
 		s.product = strings.TrimSpace(product)
 		return nil
-	}
+	}}
+}
+
+// WithIdempotencyStore makes keyed creates (WithIdempotencyKey) take their
+// key in s and record their result there, so that calls with one key never
+// run their creates at the same time and a later call replays the recorded
+// result (design rule 10). By default every Client has its own MemoryStore;
+// give every Client of a fleet one shared store (subkitredis.NewStore) to
+// make the guarantee hold across processes. A nil store is an error.
+func WithIdempotencyStore(s IdempotencyStore) Option {
+	return Option{func(st *settings) error {
+		if s == nil {
+			return errors.New("WithIdempotencyStore: the store is nil (the default is a MemoryStore per Client)")
+		}
+		st.store = s
+		return nil
+	}}
+}
+
+// WithIdempotencyLease sets how long a keyed create's lock in the
+// idempotency store lasts unless the SDK extends it (it does, every third of
+// d, while the call runs): a process that dies holding a key blocks the key
+// for at most d. Default DefaultLockLease; it must be positive.
+func WithIdempotencyLease(d time.Duration) Option {
+	return Option{func(s *settings) error {
+		if d <= 0 {
+			return errors.New("WithIdempotencyLease: the lease must be positive")
+		}
+		s.lease = d
+		return nil
+	}}
 }
 
 // New makes a Client. It needs at least one credential (WithAgencyKey,
@@ -236,13 +273,13 @@ func WithUserAgent(product string) Option {
 // without one fails with ErrMissingCredential before anything is sent. New
 // returns an error, never panics, on an invalid option.
 func New(opts ...Option) (*Client, error) {
-	s := settings{policy: DefaultRetryPolicy(), timeout: defaultTimeout}
+	s := settings{policy: DefaultRetryPolicy(), timeout: defaultTimeout, lease: DefaultLockLease}
 	var errs []error
 	for _, opt := range opts {
-		if opt == nil {
+		if opt.apply == nil {
 			continue
 		}
-		if err := opt(&s); err != nil {
+		if err := opt.apply(&s); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -250,7 +287,10 @@ func New(opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("subkit: %w", errors.Join(errs...))
 	}
 
-	c := &Client{policy: s.policy, timeout: s.timeout, logger: s.logger}
+	c := &Client{policy: s.policy, timeout: s.timeout, logger: s.logger, store: s.store, lease: s.lease}
+	if c.store == nil {
+		c.store = NewMemoryStore()
+	}
 	c.Subscriptions = &SubscriptionsService{client: c}
 	c.userAgent = "subkit-go/" + Version
 	if s.product != "" {

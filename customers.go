@@ -10,7 +10,9 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/google/go-querystring/query"
 
@@ -66,7 +68,8 @@ func (s *SubscriptionsService) CreateForCustomer(ctx context.Context, p *Custome
 	}
 	v.UUID4("product_id", p.ProductID)
 	v.UUID4("customer_id", p.CustomerID)
-	return s.createPolar(ctx, v, &polarCreateBody{ProductID: p.ProductID, CustomerID: p.CustomerID, Metadata: p.Metadata}, cs)
+	return s.createPolar(ctx, v, &polarCreateBody{ProductID: validate.CanonicalUUID(p.ProductID),
+		CustomerID: validate.CanonicalUUID(p.CustomerID), Metadata: p.Metadata}, cs)
 }
 
 // CreateForExternalCustomer subscribes the customer whose external ID is
@@ -83,7 +86,8 @@ func (s *SubscriptionsService) CreateForExternalCustomer(ctx context.Context, p 
 	}
 	v.UUID4("product_id", p.ProductID)
 	v.Text("external_customer_id", p.ExternalCustomerID, 1, 0)
-	return s.createPolar(ctx, v, &polarCreateBody{ProductID: p.ProductID, ExternalCustomerID: p.ExternalCustomerID, Metadata: p.Metadata}, cs)
+	return s.createPolar(ctx, v, &polarCreateBody{ProductID: validate.CanonicalUUID(p.ProductID),
+		ExternalCustomerID: p.ExternalCustomerID, Metadata: p.Metadata}, cs)
 }
 
 // createPolar finishes validation (metadata, and the idempotency key when the
@@ -114,7 +118,7 @@ func (s *SubscriptionsService) createPolar(ctx context.Context, v validate.Probl
 		withKey := *body
 		withKey.Metadata = md
 		r.body = &withKey
-		r.keyed = &keyedCreate{find: s.polarFinder(&withKey, key, out), replay: cs.hasKey}
+		r.keyed = &keyedCreate{key: key, callerKey: cs.hasKey, fingerprint: body.fingerprint(), find: s.polarFinder(body, key, out)}
 	}
 	info, err := s.client.do(ctx, r, out)
 	return finish(cs, info, out, err)
@@ -130,10 +134,13 @@ type SubscriptionListParams struct {
 	// Statuses filters by status.
 	Statuses []SubscriptionStatus
 	// Metadata keeps subscriptions whose metadata holds each key with the
-	// value as text (3 matches an integer 3).
+	// value as text (3 matches an integer 3). A key may not contain "]":
+	// Polar's filter key ends at the first one, so it would silently filter
+	// on another key.
 	Metadata map[string]string
-	// PageSize is how many subscriptions a page fetches, 1–100; 0 means 100.
-	// It changes the number of requests, not what the sequence yields.
+	// PageSize is how many subscriptions a page fetches: 0 or more than 100
+	// means 100. It changes the number of requests, not what the sequence
+	// yields.
 	PageSize int
 }
 
@@ -178,7 +185,8 @@ func (s *SubscriptionsService) Get(ctx context.Context, id string, opts ...CallO
 		return finish[Subscription](cs, ResponseInfo{API: Polar}, nil, err)
 	}
 	out := new(Subscription)
-	info, err := s.client.do(ctx, &request{api: Polar, method: http.MethodGet, path: polarSubscriptionsPath + url.PathEscape(id)}, out)
+	info, err := s.client.do(ctx, &request{api: Polar, method: http.MethodGet,
+		path: polarSubscriptionsPath + url.PathEscape(validate.CanonicalUUID(id))}, out)
 	return finish(cs, info, out, err)
 }
 
@@ -194,25 +202,29 @@ func (s *SubscriptionsService) Get(ctx context.Context, id string, opts ...CallO
 //		fmt.Println(sub.ID, sub.Status)
 //	}
 //
+// WithResponseInfo is written when the loop ends (see paginate); the
+// sequence is not safe to range over from two goroutines at once.
+//
 // Polar API: GET /v1/subscriptions/ (https://polar.sh/docs/api-reference/subscriptions/list)
-func (s *SubscriptionsService) List(ctx context.Context, p *SubscriptionListParams) iter.Seq2[*Subscription, error] {
+func (s *SubscriptionsService) List(ctx context.Context, p *SubscriptionListParams, opts ...CallOption) iter.Seq2[*Subscription, error] {
+	cs := collectCallOptions(opts)
 	if p == nil {
 		p = &SubscriptionListParams{}
 	}
 	if err := validateList(p); err != nil {
-		return failed[Subscription](err)
+		return failed[Subscription](Polar, cs, err)
 	}
-	fetch := func(ctx context.Context, page int) ([]*Subscription, int, bool, error) {
-		items, maxPage, _, err := s.listPage(ctx, p, page)
-		return items, page + 1, page < maxPage, err
+	fetch := func(ctx context.Context, page int) ([]*Subscription, int, bool, ResponseInfo, error) {
+		items, maxPage, info, err := s.listPage(ctx, p, page)
+		return items, page + 1, page < maxPage && len(items) > 0, info, err
 	}
-	return paginate(ctx, 1, fetch, func(page int) error { return fmt.Errorf("subkit: polar: page %d repeats", page) })
+	return paginate(ctx, Polar, cs, 1, fetch, func(page int) error { return fmt.Errorf("subkit: polar: page %d repeats", page) })
 }
 
 // listPage fetches one page of a list: its items, the number of the last page,
 // and what the call learned.
 func (s *SubscriptionsService) listPage(ctx context.Context, p *SubscriptionListParams, page int) ([]*Subscription, int, ResponseInfo, error) {
-	q, err := query.Values(polarListQuery{ProductID: p.ProductIDs, CustomerID: p.CustomerIDs,
+	q, err := query.Values(polarListQuery{ProductID: canonicalUUIDs(p.ProductIDs), CustomerID: canonicalUUIDs(p.CustomerIDs),
 		ExternalCustomerID: p.ExternalCustomerIDs, Status: p.Statuses, Page: page, Limit: pageLimit(p.PageSize)})
 	if err != nil {
 		return nil, 0, ResponseInfo{API: Polar}, err
@@ -245,31 +257,77 @@ func validateList(p *SubscriptionListParams) error {
 		v.Text(fmt.Sprintf("status[%d]", i), string(st), 1, 0)
 	}
 	for k, val := range p.Metadata {
-		v.Text("metadata", k, 1, 40)
+		if v.Text("metadata", k, 1, 40) && strings.Contains(k, "]") {
+			v.Add("metadata", validate.CodeInvalid, "the key %q contains \"]\": Polar's filter key ends at the first one", k)
+		}
 		v.Text("metadata."+k, val, 1, 0)
 	}
 	checkPageSize(&v, p.PageSize)
 	return invalid(Polar, v)
 }
 
-// polarFinder finds a keyed Polar create by its customer, product and the key
-// in its metadata, and fills out with it.
-func (s *SubscriptionsService) polarFinder(body *polarCreateBody, key string, out *Subscription) finder {
-	p := &SubscriptionListParams{ProductIDs: []string{body.ProductID}, Metadata: map[string]string{reservedMetadataKey: key}, PageSize: 10}
-	if body.CustomerID != "" {
-		p.CustomerIDs = []string{body.CustomerID}
-	} else {
-		p.ExternalCustomerIDs = []string{body.ExternalCustomerID}
+// fingerprint names the create's identity (rule 12): its product and
+// customer, by Polar ID or by external ID.
+func (b *polarCreateBody) fingerprint() string {
+	if b.CustomerID != "" {
+		return "polar product=" + b.ProductID + " customer=" + b.CustomerID
 	}
-	return func(ctx context.Context) (bool, ResponseInfo, error) {
-		items, _, info, err := s.listPage(ctx, p, 1)
-		if err != nil || len(items) == 0 {
-			return false, info, err
+	return "polar product=" + b.ProductID + " external_customer=" + b.ExternalCustomerID
+}
+
+// matches reports whether sub is the create body describes.
+func (b *polarCreateBody) matches(sub *Subscription) bool {
+	if validate.CanonicalUUID(sub.ProductID) != b.ProductID {
+		return false
+	}
+	if b.CustomerID != "" {
+		return validate.CanonicalUUID(sub.CustomerID) == b.CustomerID
+	}
+	return sub.Customer.ExternalID != nil && *sub.Customer.ExternalID == b.ExternalCustomerID
+}
+
+// canonicalUUIDs returns ids (valid UUIDs) in canonical form, allocating only
+// when one is not.
+func canonicalUUIDs(ids []string) []string {
+	for i, id := range ids {
+		if c := validate.CanonicalUUID(id); c != id {
+			out := slices.Clone(ids)
+			for j := i; j < len(out); j++ {
+				out[j] = validate.CanonicalUUID(out[j])
+			}
+			return out
 		}
-		// Newest first; a key is used once, so there is one. Should there be
-		// more, the oldest is the one the first call created.
-		*out = *items[len(items)-1]
-		return true, info, nil
+	}
+	return ids
+}
+
+// polarFinder finds a keyed Polar create by the key in its metadata alone, so
+// that the key used for another product or customer shows as a conflict, and
+// fills out with it. Only an item that carries the key counts: a server or
+// proxy that ignored the filter must not make a stranger's subscription look
+// like this create.
+func (s *SubscriptionsService) polarFinder(body *polarCreateBody, key string, out *Subscription) finder {
+	p := &SubscriptionListParams{Metadata: map[string]string{reservedMetadataKey: key}}
+	return func(ctx context.Context) (match, ResponseInfo, error) {
+		items, _, info, err := s.listPage(ctx, p, 1)
+		if err != nil {
+			return notFound, info, err
+		}
+		m := notFound
+		// Newest first; should there be several (a key reused outside the
+		// SDK), the oldest is the one the first call created.
+		for i := len(items) - 1; i >= 0; i-- {
+			sub := items[i]
+			if sub.IdempotencyKey() != key {
+				continue
+			}
+			if body.matches(sub) {
+				*out = *sub
+				return found, info, nil
+			}
+			m = conflict
+		}
+		return m, info, nil
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/google/go-querystring/query"
@@ -178,7 +179,9 @@ func (s *SubscriptionsService) CreateForDispute(ctx context.Context, disputeID s
 	out := new(DisputeSubscription)
 	r := &request{api: Chargeflow, method: http.MethodPost, create: true, body: body, path: disputePath(disputeID) + "/subscription"}
 	if keyed {
-		r.keyed = &keyedCreate{find: s.disputeFinder(disputeID, p.SourceID, out), replay: cs.hasKey}
+		r.keyed = &keyedCreate{key: key, callerKey: cs.hasKey,
+			fingerprint: "chargeflow dispute=" + strings.ToLower(disputeID) + " source_id=" + p.SourceID,
+			find:        s.disputeFinder(disputeID, p.SourceID, out)}
 	}
 	info, err := s.client.do(ctx, r, out)
 	return finish(cs, info, out, err)
@@ -355,19 +358,20 @@ func (s *SubscriptionsService) disputeSubscriptions(ctx context.Context, dispute
 }
 
 // disputeFinder finds a keyed Chargeflow create: the dispute holds a
-// subscription with the create's source_id.
+// subscription with the create's source_id. Chargeflow stores no key, so a
+// key reused for another dispute shows only in the idempotency store.
 func (s *SubscriptionsService) disputeFinder(disputeID, sourceID string, out *DisputeSubscription) finder {
-	return func(ctx context.Context) (bool, ResponseInfo, error) {
+	return func(ctx context.Context) (match, ResponseInfo, error) {
 		subs, info, err := s.disputeSubscriptions(ctx, disputeID)
 		if err != nil {
-			return false, info, err
+			return notFound, info, err
 		}
 		for _, sub := range subs {
 			if sub.SourceID == sourceID {
 				*out = *sub
-				return true, info, nil
+				return found, info, nil
 			}
 		}
-		return false, info, nil
+		return notFound, info, nil
 	}
 }

@@ -34,6 +34,35 @@ type request struct {
 	keyed *keyedCreate
 }
 
+// phase names the step of a call a request belongs to, for log lines: a
+// keyed create looks its key up (replay), creates, and looks again after an
+// ambiguous failure (reconcile); other calls create or read.
+type phase string
+
+const (
+	phaseRead      phase = "read"
+	phaseCreate    phase = "create"
+	phaseReplay    phase = "replay_check"
+	phaseReconcile phase = "reconcile"
+)
+
+type phaseKey struct{}
+
+// withPhase marks the requests made under ctx as belonging to p.
+func withPhase(ctx context.Context, p phase) context.Context {
+	return context.WithValue(ctx, phaseKey{}, p)
+}
+
+func phaseOf(ctx context.Context, r *request) phase {
+	if p, ok := ctx.Value(phaseKey{}).(phase); ok {
+		return p
+	}
+	if r.create {
+		return phaseCreate
+	}
+	return phaseRead
+}
+
 // do is the one path every call takes: credential, headers, the retry policy,
 // exactly-once reconciliation, response bounds, error decoding and the typed
 // result, decoded into out. It returns what it learned of the call, error or
@@ -70,7 +99,8 @@ func (c *Client) do(ctx context.Context, r *request, out any) (ResponseInfo, err
 		ReadOnly: !r.create,
 	}
 	if c.logger != nil { // only a logger reads them: no allocation otherwise
-		tr.LogAttrs = []slog.Attr{slog.String("api", string(r.api)), slog.String("method", r.method), slog.String("path", r.path)}
+		tr.LogAttrs = []slog.Attr{slog.String("api", string(r.api)), slog.String("method", r.method), slog.String("path", r.path),
+			slog.String("phase", string(phaseOf(ctx, r)))}
 	}
 	var err error
 	if r.keyed != nil {
@@ -92,7 +122,7 @@ func (c *Client) send(ctx context.Context, r *request, tr *transport.Request, ou
 		info.StatusCode, info.RequestID = res.Status, res.RequestID
 		if res.Err != nil {
 			return &transportError{api: r.api, method: r.method, path: r.path, attempts: info.Attempts,
-				mayBeApplied: r.create && res.MayBeApplied, err: res.Err}
+				sent: res.Sent, mayBeApplied: r.create && res.MayBeApplied, err: res.Err}
 		}
 		if res.Status < 200 || res.Status > 299 {
 			apiErr := c.apiError(r, &res, tr.Secret)

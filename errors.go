@@ -11,15 +11,19 @@ import (
 )
 
 // Sentinel errors, for errors.Is; errors.As gives the *APIError or
-// *ValidationError behind an error. A response whose status none of them names
-// (a 3xx, a 418) and a failure that provably sent nothing (a refused
-// connection, every attempt) match none: both are definite failures, and the
-// *APIError or the wrapped cause tells what happened.
+// *ValidationError behind an error. Classify turns any error into what to do
+// next. A response whose status none of them names (a 3xx, a 418) matches
+// none: it is a definite failure, and the *APIError tells what happened.
 var (
 	// ErrInvalidParams: client-side validation failed; nothing was sent.
 	ErrInvalidParams = errors.New("subkit: invalid params")
 	// ErrMissingCredential: the API's credential is not configured; nothing was sent.
 	ErrMissingCredential = errors.New("subkit: missing credential")
+	// ErrNotSent: the request never reached the server — the connection
+	// failed before it was written (refused, DNS, TLS handshake), on every
+	// attempt the policy allowed, or the context ended before it was sent.
+	// Definite: nothing was applied.
+	ErrNotSent = errors.New("subkit: not sent")
 	// ErrUnauthorized: the server responded with 401.
 	ErrUnauthorized = errors.New("subkit: unauthorized")
 	// ErrForbidden: the server responded with 403.
@@ -28,15 +32,38 @@ var (
 	ErrNotFound = errors.New("subkit: not found")
 	// ErrRejected: the server refused the request as sent (400, 409, 422).
 	ErrRejected = errors.New("subkit: rejected")
+	// ErrProductNotFound: Polar refused a create because its product does
+	// not exist in the organization ("Product does not exist.", a 422 that
+	// also matches ErrRejected).
+	ErrProductNotFound = errors.New("subkit: product does not exist")
+	// ErrCustomerNotFound: Polar refused a create because its customer does
+	// not exist, by ID or by external ID ("Customer does not exist.", a 422
+	// that also matches ErrRejected).
+	ErrCustomerNotFound = errors.New("subkit: customer does not exist")
 	// ErrRateLimited: 429, after the retries the policy allows, or with a
 	// Retry-After longer than the policy or the deadline allows.
 	ErrRateLimited = errors.New("subkit: rate limited")
-	// ErrServer: the server responded with 5xx.
+	// ErrServer: the server responded with 5xx. For a create it comes with
+	// ErrOutcomeUnknown, which decides what to do.
 	ErrServer = errors.New("subkit: server error")
 	// ErrOutcomeUnknown: the request may have been applied — a 5xx, a failure
-	// after the request was written, or a success whose body was lost. Look the
-	// subscription up before trying again (see the README).
+	// after the request was written, or a success whose body was lost. Retry
+	// with the same idempotency key (WithIdempotencyKey), which finds the
+	// create if it happened, or look it up first: Get/List for Polar,
+	// GetForDispute for Chargeflow, FindConnect for ChatDash.
 	ErrOutcomeUnknown = errors.New("subkit: outcome unknown")
+	// ErrIdempotencyConflict: the idempotency key was used before for a
+	// different create (another product, customer, dispute or source_id).
+	// Nothing was sent; definite.
+	ErrIdempotencyConflict = errors.New("subkit: idempotency key used for a different create")
+	// ErrStoreUnavailable: a keyed create could not reach its idempotency
+	// store (WithIdempotencyStore) to take its key, so it sent nothing rather
+	// than create without the guard. Definite; retry later.
+	ErrStoreUnavailable = errors.New("subkit: idempotency store unavailable")
+	// ErrAmbiguousMatch: a look-up by content (FindConnect) found more than
+	// one subscription the create could have made; *AmbiguousMatchError
+	// lists them. Decide by hand before creating again.
+	ErrAmbiguousMatch = errors.New("subkit: ambiguous match")
 )
 
 // APIError is a response from a server that was not a success, or a success
@@ -116,12 +143,32 @@ func (e *APIError) Is(target error) bool {
 		return s == http.StatusNotFound
 	case ErrRejected:
 		return s == http.StatusBadRequest || s == http.StatusConflict || s == http.StatusUnprocessableEntity
+	case ErrProductNotFound:
+		return e.polarRefusal("Product does not exist.", "product_id")
+	case ErrCustomerNotFound:
+		return e.polarRefusal("Customer does not exist.", "customer_id", "external_customer_id")
 	case ErrRateLimited:
 		return s == http.StatusTooManyRequests
 	case ErrServer:
 		return s >= 500 && s <= 599
 	case ErrOutcomeUnknown:
 		return !e.notApplied && (e.mayBeApplied || (s >= 500 && s <= 599 && !e.readOnly))
+	}
+	return false
+}
+
+// polarRefusal reports whether e is Polar's 422 refusing one of fields with
+// message, as its create does for a product or customer it does not hold.
+func (e *APIError) polarRefusal(message string, fields ...string) bool {
+	if e.API != Polar || e.StatusCode != http.StatusUnprocessableEntity {
+		return false
+	}
+	for _, f := range e.Fields {
+		for _, name := range fields {
+			if f.Field == name && f.Message == message {
+				return true
+			}
+		}
 	}
 	return false
 }
@@ -171,6 +218,27 @@ func (e *ValidationError) Error() string {
 // Is reports whether target is ErrInvalidParams.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalidParams }
 
+// AmbiguousMatchError is FindConnect's answer when it cannot tell which
+// subscription, if any, the create made. It matches ErrAmbiguousMatch.
+type AmbiguousMatchError struct {
+	API API
+	// Candidates are the subscriptions that could be the create's.
+	Candidates []*ConnectSubscription
+}
+
+// Error names the candidates.
+func (e *AmbiguousMatchError) Error() string {
+	ids := make([]string, len(e.Candidates))
+	for i, c := range e.Candidates {
+		ids[i] = c.ID
+	}
+	return fmt.Sprintf("subkit: %s: %d subscriptions could be the create's, and nothing tells them apart: %s",
+		e.API, len(e.Candidates), strings.Join(ids, ", "))
+}
+
+// Is reports whether target is ErrAmbiguousMatch.
+func (e *AmbiguousMatchError) Is(target error) bool { return target == ErrAmbiguousMatch }
+
 // transportError is a call that ended without a usable response: a connection
 // failure, a timeout, a cancellation. It wraps the cause, so
 // errors.Is(err, context.DeadlineExceeded) holds, and ErrOutcomeUnknown when
@@ -179,6 +247,7 @@ type transportError struct {
 	api          API
 	method, path string
 	attempts     int
+	sent         bool // some attempt may have reached the server
 	mayBeApplied bool
 	notApplied   bool // a look-up proved the create did not happen
 	err          error
@@ -187,6 +256,8 @@ type transportError struct {
 func (e *transportError) Error() string {
 	what := "the request was not sent"
 	switch {
+	case e.sent && !e.mayBeApplied && !e.notApplied:
+		what = "no response"
 	case e.mayBeApplied:
 		what = "outcome unknown: the request may have been applied"
 	case e.notApplied:
@@ -197,7 +268,31 @@ func (e *transportError) Error() string {
 
 func (e *transportError) Unwrap() error { return e.err }
 
-func (e *transportError) Is(target error) bool { return target == ErrOutcomeUnknown && e.mayBeApplied }
+func (e *transportError) Is(target error) bool {
+	switch target {
+	case ErrOutcomeUnknown:
+		return e.mayBeApplied
+	case ErrNotSent:
+		return !e.sent
+	}
+	return false
+}
+
+// storeError is a keyed create that sent nothing because its idempotency
+// store failed. It matches ErrStoreUnavailable.
+type storeError struct {
+	api  API
+	what string
+	err  error
+}
+
+func (e *storeError) Error() string {
+	return fmt.Sprintf("subkit: %s: nothing was sent: the idempotency store failed %s: %v", e.api, e.what, e.err)
+}
+
+func (e *storeError) Unwrap() error { return e.err }
+
+func (e *storeError) Is(target error) bool { return target == ErrStoreUnavailable }
 
 // provenNotApplied marks an ambiguous failure whose look-up found nothing:
 // the create did not happen, so the error is definite.

@@ -141,7 +141,7 @@ func TestListErrorsAreYieldedOnceAndEndTheSequence(t *testing.T) {
 
 	m = newMock(t)
 	n := 0
-	for _, err := range newClient(t, m).Subscriptions.List(context.Background(), &subkit.SubscriptionListParams{CustomerIDs: []string{"nope"}, PageSize: 101}) {
+	for _, err := range newClient(t, m).Subscriptions.List(context.Background(), &subkit.SubscriptionListParams{CustomerIDs: []string{"nope"}, PageSize: -1}) {
 		n++
 		var ve *subkit.ValidationError
 		require.ErrorAs(t, err, &ve)

@@ -9,20 +9,26 @@ import (
 )
 
 // pageFunc fetches the page at cursor: its items, the cursor of the next
-// page, and whether there is one.
-type pageFunc[T any, C comparable] func(ctx context.Context, cursor C) (items []*T, next C, more bool, err error)
+// page, whether there is one, and what the request learned.
+type pageFunc[T any, C comparable] func(ctx context.Context, cursor C) (items []*T, next C, more bool, info ResponseInfo, err error)
 
 // paginate turns pages into a lazy sequence. A page is fetched only when the
 // loop asks for its first item, so breaking out fetches nothing more; an
 // error is yielded once and ends the sequence. A next cursor equal to the
 // current one would loop for ever, so it ends the sequence with an error; so
-// would a server that keeps saying there is more after an empty page, so an
-// empty page ends the sequence.
-func paginate[T any, C comparable](ctx context.Context, first C, fetch pageFunc[T, C], stuck func(C) error) iter.Seq2[*T, error] {
+// would a server that keeps saying there is more after an empty page, so
+// fetch must report no more after an empty page. When the loop ends, the caller's
+// ResponseInfo gets the last page's status and request ID and the attempts
+// of every page.
+func paginate[T any, C comparable](ctx context.Context, api API, cs callSettings, first C, fetch pageFunc[T, C], stuck func(C) error) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
+		total := ResponseInfo{API: api}
+		defer func() { _, _ = finish[T](cs, total, nil, nil) }()
 		cursor := first
 		for {
-			items, next, more, err := fetch(ctx, cursor)
+			items, next, more, info, err := fetch(ctx, cursor)
+			total.StatusCode, total.RequestID = info.StatusCode, info.RequestID
+			total.Attempts += info.Attempts
 			if err != nil {
 				yield(nil, err)
 				return
@@ -32,7 +38,7 @@ func paginate[T any, C comparable](ctx context.Context, first C, fetch pageFunc[
 					return
 				}
 			}
-			if !more || len(items) == 0 {
+			if !more {
 				return
 			}
 			if next == cursor {
@@ -44,9 +50,12 @@ func paginate[T any, C comparable](ctx context.Context, first C, fetch pageFunc[
 	}
 }
 
-// failed is a sequence that yields err once.
-func failed[T any](err error) iter.Seq2[*T, error] {
-	return func(yield func(*T, error) bool) { yield(nil, err) }
+// failed is a sequence that yields err, found before anything was sent, once.
+func failed[T any](api API, cs callSettings, err error) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
+		_, _ = finish[T](cs, ResponseInfo{API: api}, nil, nil)
+		yield(nil, err)
+	}
 }
 
 // noNullItem refuses a page with a null item, which a caller would get as a
@@ -65,17 +74,19 @@ func noNullItem[T any](key string, items []*T) error {
 // maxPageSize is the largest page the list endpoints serve.
 const maxPageSize = 100
 
-// checkPageSize is the one rule for a list's PageSize: 0 (the largest page)
-// or 1–100.
+// checkPageSize is the one rule for a list's PageSize: not negative.
 func checkPageSize(v *validate.Problems, n int) {
-	if n < 0 || n > maxPageSize {
-		v.Add("limit", validate.CodeInvalid, "must be between 1 and %d (0 for %d), got %d", maxPageSize, maxPageSize, n)
+	if n < 0 {
+		v.Add("limit", validate.CodeInvalid, "must not be negative (0 for %d), got %d", maxPageSize, n)
 	}
 }
 
-// pageLimit is the limit a list sends for PageSize n.
+// pageLimit is the limit a list sends for PageSize n: 0 means the largest
+// page, and a larger one is lowered to it, as Polar's server does, rather
+// than refused (a page size changes the number of requests, never the
+// result).
 func pageLimit(n int) int {
-	if n == 0 {
+	if n == 0 || n > maxPageSize {
 		return maxPageSize
 	}
 	return n

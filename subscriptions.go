@@ -334,13 +334,31 @@ const (
 	ConnectListPaused            ConnectListStatus = "paused"
 )
 
-// ConnectListParams filter ListConnect. nil params list the server's default
-// (active subscriptions).
+// ConnectListStatuses returns every status ChatDash documents for its list
+// filter, for ConnectListParams.Statuses: all of an account's subscriptions.
+func ConnectListStatuses() []ConnectListStatus {
+	return []ConnectListStatus{ConnectListScheduled, ConnectListTrialing, ConnectListActive, ConnectListIncomplete,
+		ConnectListIncompleteExpired, ConnectListPastDue, ConnectListCanceled, ConnectListUnpaid, ConnectListPaused}
+}
+
+// connectFreshStatuses are the statuses a subscription can have right after
+// CreateConnect: a schedule not started yet (start date in the future), or a
+// subscription Stripe started at once (start date now or past), trialing,
+// active, or incomplete when its first payment needs action.
+var connectFreshStatuses = []ConnectListStatus{ConnectListScheduled, ConnectListTrialing, ConnectListActive, ConnectListIncomplete}
+
+// ConnectListParams filter ListConnect. nil params list what ChatDash lists
+// by default: active subscriptions only — not schedules that have not
+// started (ConnectListScheduled), nor trialing, canceled, … ones.
 type ConnectListParams struct {
 	// Status keeps subscriptions in that status; "" means the server's
-	// default, active.
+	// default, active. Ignored when Statuses is set.
 	Status ConnectListStatus
-	// PageSize is how many subscriptions a page fetches, 1–100; 0 means 100.
+	// Statuses lists each of these statuses in turn (one listing per
+	// status, in this order); ConnectListStatuses() lists every status.
+	Statuses []ConnectListStatus
+	// PageSize is how many subscriptions a page fetches: 0 or more than 100
+	// means 100.
 	PageSize int
 }
 
@@ -391,38 +409,60 @@ func (s *SubscriptionsService) GetConnect(ctx context.Context, accountID, subscr
 	return finish(cs, info, out, err)
 }
 
-// ListConnect returns the subscriptions of the connected account accountID,
-// fetching pages (cursor paging) as the loop consumes them: breaking out of
-// the loop fetches no further page. An error is yielded once and ends the
-// sequence.
+// ListConnect returns the subscriptions of the connected account accountID
+// that p selects — with nil params, the active ones only (see
+// ConnectListParams) — fetching pages (cursor paging) as the loop consumes
+// them: breaking out of the loop fetches no further page. An error is yielded
+// once and ends the sequence. WithResponseInfo is written when the loop ends.
 //
-// It is also how to check by hand whether a ChatDash create whose outcome is
-// unknown happened: list ConnectListScheduled and compare the customer,
-// product and start date.
+// To find out whether a create whose outcome is unknown happened, use
+// FindConnect.
 //
 // ChatDash API: GET /v1/public/stripe/connect/accounts/{accountId}/subscriptions
 // (https://docs.chat-dash.com, Stripe Connect)
-func (s *SubscriptionsService) ListConnect(ctx context.Context, accountID string, p *ConnectListParams) iter.Seq2[*ConnectSubscription, error] {
+func (s *SubscriptionsService) ListConnect(ctx context.Context, accountID string, p *ConnectListParams, opts ...CallOption) iter.Seq2[*ConnectSubscription, error] {
+	cs := collectCallOptions(opts)
 	if p == nil {
 		p = &ConnectListParams{}
 	}
 	var v validate.Problems
 	v.PathID("accountId", accountID)
 	checkPageSize(&v, p.PageSize)
-	v.Text("status", string(p.Status), 0, 0)
-	if err := invalid(ChatDash, v); err != nil {
-		return failed[ConnectSubscription](err)
+	statuses := p.Statuses
+	if len(statuses) == 0 {
+		statuses = []ConnectListStatus{p.Status}
+		v.Text("status", string(p.Status), 0, 0)
 	}
-	limit := pageLimit(p.PageSize)
-	fetch := func(ctx context.Context, cursor string) ([]*ConnectSubscription, string, bool, error) {
-		q, err := query.Values(connectListQuery{Status: p.Status, Limit: limit, StartingAfter: cursor})
+	for i, st := range p.Statuses {
+		v.Text(fmt.Sprintf("statuses[%d]", i), string(st), 1, 0)
+	}
+	if err := invalid(ChatDash, v); err != nil {
+		return failed[ConnectSubscription](ChatDash, cs, err)
+	}
+	return paginate(ctx, ChatDash, cs, connectCursor{}, s.connectPages(accountID, statuses, pageLimit(p.PageSize)),
+		func(c connectCursor) error {
+			return fmt.Errorf("subkit: chatdash: the cursor %q repeats", c.after)
+		})
+}
+
+// connectCursor is where a listing of several statuses stands: the status
+// being listed, and the cursor within it.
+type connectCursor struct {
+	status int
+	after  string
+}
+
+// connectPages fetches the pages of one status after the other.
+func (s *SubscriptionsService) connectPages(accountID string, statuses []ConnectListStatus, limit int) pageFunc[ConnectSubscription, connectCursor] {
+	return func(ctx context.Context, c connectCursor) ([]*ConnectSubscription, connectCursor, bool, ResponseInfo, error) {
+		q, err := query.Values(connectListQuery{Status: statuses[c.status], Limit: limit, StartingAfter: c.after})
 		if err != nil {
-			return nil, "", false, err
+			return nil, c, false, ResponseInfo{API: ChatDash}, err
 		}
 		var page connectPage
-		_, err = s.client.do(ctx, &request{api: ChatDash, method: http.MethodGet, path: connectPath(accountID), query: q.Encode()}, &page)
+		info, err := s.client.do(ctx, &request{api: ChatDash, method: http.MethodGet, path: connectPath(accountID), query: q.Encode()}, &page)
 		if err != nil {
-			return nil, "", false, err
+			return nil, c, false, info, err
 		}
 		next := ""
 		if page.NextCursor != nil {
@@ -432,9 +472,56 @@ func (s *SubscriptionsService) ListConnect(ctx context.Context, accountID string
 			// No cursor given: the last item's ID is Stripe's cursor.
 			next = page.Subscriptions[len(page.Subscriptions)-1].ID
 		}
-		return page.Subscriptions, next, page.HasMore && next != "", nil
+		if page.HasMore && next != "" && len(page.Subscriptions) > 0 {
+			return page.Subscriptions, connectCursor{status: c.status, after: next}, true, info, nil
+		}
+		// This status is done: on to the next one, if any.
+		more := c.status+1 < len(statuses)
+		return page.Subscriptions, connectCursor{status: c.status + 1}, more, info, nil
 	}
-	return paginate(ctx, "", fetch, func(cursor string) error {
-		return fmt.Errorf("subkit: chatdash: the cursor %q repeats", cursor)
-	})
+}
+
+// FindConnect looks for the subscription that CreateConnect(ctx, accountID, p)
+// made, after a create whose outcome is unknown (ErrOutcomeUnknown). It lists
+// the account's subscriptions in every status a fresh create can have
+// (scheduled, trialing, active, incomplete) and keeps those with p's product
+// and start date (to the second). It returns:
+//
+//   - the one match;
+//   - an error matching ErrNotFound when there is none: the create was not
+//     applied, provided the server has finished it (wait a few seconds after
+//     the failure before looking);
+//   - an *AmbiguousMatchError (ErrAmbiguousMatch) listing the candidates when
+//     several subscriptions match — nothing in a ChatDash subscription names
+//     the client it was made for, so two clients on the same product and
+//     start date cannot be told apart — or when a subscription of that
+//     product does not say its start date.
+//
+// ChatDash API: GET /v1/public/stripe/connect/accounts/{accountId}/subscriptions?status=…,
+// one listing per status (https://docs.chat-dash.com, Stripe Connect)
+func (s *SubscriptionsService) FindConnect(ctx context.Context, accountID string, p *ConnectSubscriptionParams, opts ...CallOption) (*ConnectSubscription, error) {
+	cs := collectCallOptions(opts)
+	if err := validateConnect(accountID, p, false); err != nil {
+		return finish[ConnectSubscription](cs, ResponseInfo{API: ChatDash}, nil, err)
+	}
+	var info ResponseInfo
+	var matches []*ConnectSubscription
+	start := p.SelectedProduct.StartDate.Unix()
+	for sub, err := range s.ListConnect(ctx, accountID, &ConnectListParams{Statuses: connectFreshStatuses}, WithResponseInfo(&info)) {
+		if err != nil {
+			return finish[ConnectSubscription](cs, info, nil, err)
+		}
+		if sub.Product.ID != p.SelectedProduct.ProductID || (sub.StartDate != nil && sub.StartDate.Unix() != start) {
+			continue
+		}
+		matches = append(matches, sub)
+	}
+	switch {
+	case len(matches) == 0:
+		return finish[ConnectSubscription](cs, info, nil, fmt.Errorf("subkit: chatdash: no subscription of product %s starting at %s on account %s: %w",
+			p.SelectedProduct.ProductID, p.SelectedProduct.StartDate.UTC().Format(time.RFC3339), accountID, ErrNotFound))
+	case len(matches) > 1 || matches[0].StartDate == nil:
+		return finish[ConnectSubscription](cs, info, nil, &AmbiguousMatchError{API: ChatDash, Candidates: matches})
+	}
+	return finish(cs, info, matches[0], nil)
 }

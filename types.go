@@ -211,6 +211,12 @@ type Subscription struct {
 	CustomerCancellationComment *string `json:"customer_cancellation_comment"`
 
 	// Metadata is the subscription's metadata; integers decode as int64.
+	// A subscription made by a keyed create (WithIdempotencyKey,
+	// RetryPolicy.Reconcile) holds its key here under
+	// "subkit_idempotency_key" (see IdempotencyKey). It is left in on
+	// purpose: Polar's metadata update replaces the whole object, so code
+	// that updates the metadata from this map keeps the key, and the create
+	// stays findable.
 	Metadata Metadata `json:"metadata"`
 	// CustomFieldData holds the customer's answers to the product's custom fields; nil if
 	// the server sent none.
@@ -282,6 +288,13 @@ type Address struct {
 	City *string `json:"city"`
 	// State is the state or region, as an ISO 3166-2 code such as "US-CA"; nil if not given.
 	State *string `json:"state"`
+}
+
+// IdempotencyKey returns the idempotency key the subscription was created
+// under by a keyed create of this SDK, or "" if it has none.
+func (s *Subscription) IdempotencyKey() string {
+	k, _ := s.Metadata[reservedMetadataKey].(string)
+	return k
 }
 
 // TaxID is a customer's tax number. Polar sends it as the two-element array

@@ -61,6 +61,9 @@ type Result struct {
 	Err     error
 	// Attempts counts the attempts made, refused connections included.
 	Attempts int
+	// Sent is set when some attempt may have reached the server: it got a
+	// response, or failed after the request was (maybe) written.
+	Sent bool
 	// MayBeApplied is set when some attempt may have reached the server
 	// without a response saying it failed: a 5xx, or a failure after sending.
 	MayBeApplied bool
@@ -143,7 +146,7 @@ func (c *call) checkRetry(ctx context.Context, resp *http.Response, err error) (
 	if err != nil {
 		sent := !c.progress.notSent(err)
 		if sent {
-			c.res.MayBeApplied = true
+			c.res.Sent, c.res.MayBeApplied = true, true
 		}
 		c.logAttempt(0, "", err)
 		if ctx.Err() != nil {
@@ -155,6 +158,7 @@ func (c *call) checkRetry(ctx context.Context, resp *http.Response, err error) (
 		return c.planWait(ctx, c.backoffFor(c.res.Attempts)), nil
 	}
 
+	c.res.Sent = true
 	if c.s.Logger != nil { // read reads the request ID for the result
 		c.logAttempt(resp.StatusCode, c.scrub(RequestIDFromHeader(resp.Header)), nil)
 	}

@@ -145,12 +145,33 @@ func (p *Problems) UUID4(field, v string) bool {
 
 // IsUUID4 reports whether v is a version 4 UUID in one of the accepted forms.
 func IsUUID4(v string) bool {
+	_, ok := uuid4Hex(v)
+	return ok
+}
+
+// CanonicalUUID returns v, a UUID IsUUID4 accepts, in the canonical form:
+// lower case, hyphenated, no prefix or braces. Anything else comes back as
+// it is.
+func CanonicalUUID(v string) string {
+	hex, ok := uuid4Hex(v)
+	if !ok {
+		return v
+	}
+	if len(v) == 36 && v == strings.ToLower(v) {
+		return v // the common case, without allocating
+	}
+	h := strings.ToLower(string(hex[:]))
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// uuid4Hex returns the 32 hex digits of a version 4 UUID in one of the
+// accepted forms.
+func uuid4Hex(v string) (hex [32]byte, ok bool) {
 	if rest, ok := strings.CutPrefix(v, "urn:uuid:"); ok {
 		v = rest
 	} else if len(v) == 38 && v[0] == '{' && v[37] == '}' {
 		v = v[1:37]
 	}
-	var hex [32]byte
 	switch len(v) {
 	case 32:
 		copy(hex[:], v)
@@ -159,7 +180,7 @@ func IsUUID4(v string) bool {
 		for i := 0; i < 36; i++ {
 			if i == 8 || i == 13 || i == 18 || i == 23 {
 				if v[i] != '-' {
-					return false
+					return hex, false
 				}
 				continue
 			}
@@ -167,13 +188,13 @@ func IsUUID4(v string) bool {
 			n++
 		}
 	default:
-		return false
+		return hex, false
 	}
 	if !allHex(string(hex[:])) {
-		return false
+		return hex, false
 	}
 	// hex[12] is the version nibble; hex[16] holds the variant bits 10xx.
-	return hex[12] == '4' && strings.IndexByte("89abAB", hex[16]) >= 0
+	return hex, hex[12] == '4' && strings.IndexByte("89abAB", hex[16]) >= 0
 }
 
 // Time checks a required time.
