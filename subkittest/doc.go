@@ -64,7 +64,7 @@
 //     {"message": …, "requestId": …} with 400 for a bad body or dispute ID
 //     and 404 for an unknown dispute. A dispute holds one subscription: a
 //     second create for the same dispute replaces the first (201, a new id),
-//     and Subscriptions shows only the current one.
+//     and ChargeflowSubscriptions shows only the current one.
 //   - Chargeflow echoes the request's dates normalised to UTC with at most
 //     millisecond precision, and null for those not sent.
 //   - ChatDash: a missing or wrong key (including "Bearer <key>") is 401
@@ -78,8 +78,8 @@
 //     external_customer_id, which Polar's schema does not check, is refused
 //     like a NUL in a metadata value (the API notes say no string may carry
 //     one). NaN and Infinity literals are refused as invalid JSON.
-//   - Every answer carries an X-Request-Id header, the ID under which
-//     Requests, Request and CreatedBy find the request.
+//   - Every answer carries an X-Request-Id header: the request's ID in
+//     Requests.
 //
 // # Look-ups
 //
@@ -172,8 +172,9 @@
 // Register Polar products and customers, Chargeflow disputes and ChatDash
 // accounts, clients and products (seed.go) to make the server refuse unknown
 // ones as the API does. Requests lists what the server received (credentials
-// redacted); Subscriptions and its typed variants list what it holds, and
-// CreatedBy which subscriptions one request created. InjectFault queues
+// redacted), each with the IDs of the subscriptions it created;
+// PolarSubscriptions, ChargeflowSubscriptions and ChatDashSubscriptions list
+// what it holds. InjectFault queues
 // failures — an error status, a 429, a slow answer, a create committed
 // late, a connection closed before or after handling, a malformed or
 // oversized success body — for the next requests to an API, creates and

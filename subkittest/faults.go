@@ -140,8 +140,9 @@ func Delay(d time.Duration) Fault {
 // CommitLate handles the request at once (its answer, IDs and timestamps are
 // decided then) but applies the create only after d, and answers only then:
 // a server whose write takes d to commit. While d runs, the create is not
-// held — Subscriptions and every look-up do not see it — so a test can tell
-// whether a client that lost the answer waits long enough before looking.
+// held — neither the accessors (PolarSubscriptions, …) nor any look-up see
+// it — so a test can tell whether a client that lost the answer waits long
+// enough before looking.
 //
 // The server finishes its work when the client leaves: a caller whose
 // deadline ends first, or who closes the connection, still has the create

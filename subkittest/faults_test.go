@@ -20,7 +20,7 @@ func TestFaultsThroughSDK(t *testing.T) {
 		info     subkit.ResponseInfo
 		id       string
 		requests []Request
-		held     []Subscription
+		held     []heldSub
 	}
 	cases := []struct {
 		name    string
@@ -139,7 +139,7 @@ func TestFaultsThroughSDK(t *testing.T) {
 				var r result
 				r.id, r.err = api.create(context.Background(), client, &r.info)
 				r.requests = s.Requests(api.api)
-				r.held = s.Subscriptions(api.api)
+				r.held = heldSubs(s, api.api)
 				if r.err == nil && (len(r.held) != 1 || r.held[0].ID != r.id) {
 					t.Errorf("the caller got %q; the server holds %+v", r.id, r.held)
 				}
@@ -151,7 +151,7 @@ func TestFaultsThroughSDK(t *testing.T) {
 
 // expectHeld checks the number of attempts the server saw and of
 // subscriptions it holds, and that no request created more than one.
-func expectHeld(t *testing.T, held []Subscription, reqs []Request, attempts, subs int) {
+func expectHeld(t *testing.T, held []heldSub, reqs []Request, attempts, subs int) {
 	t.Helper()
 	if len(reqs) != attempts {
 		t.Errorf("the server saw %d requests, want %d", len(reqs), attempts)
@@ -320,7 +320,7 @@ func TestCloseEndsDelays(t *testing.T) {
 		defer close(done)
 		_, _ = httpPost(s.URL()+rc.path, rc.header, stringsReader(rc.body))
 	}()
-	for len(s.Subscriptions(subkit.Polar)) == 0 {
+	for len(heldSubs(s, subkit.Polar)) == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	start := time.Now()

@@ -212,9 +212,38 @@ func sameKeys(t *testing.T, fixture string, got map[string]any, paths ...string)
 	}
 }
 
-func mustHold(t *testing.T, s *Server, api subkit.API, n int) []Subscription {
+// heldSub is what the tests that treat the three APIs alike read of a
+// subscription the server holds, through the API's typed accessor.
+type heldSub struct {
+	ID, RequestID string
+	Body          json.RawMessage
+}
+
+// heldSubs returns the subscriptions s holds for api, oldest first.
+func heldSubs(s *Server, api subkit.API) []heldSub {
+	var out []heldSub
+	switch api {
+	case subkit.ChatDash:
+		for _, h := range s.ChatDashSubscriptions() {
+			out = append(out, heldSub{h.ID, h.RequestID, h.Body})
+		}
+	case subkit.Chargeflow:
+		for _, h := range s.ChargeflowSubscriptions() {
+			out = append(out, heldSub{h.ID, h.RequestID, h.Body})
+		}
+	case subkit.Polar:
+		for _, h := range s.PolarSubscriptions() {
+			out = append(out, heldSub{h.ID, h.RequestID, h.Body})
+		}
+	default:
+		panic("unknown API " + string(api))
+	}
+	return out
+}
+
+func mustHold(t *testing.T, s *Server, api subkit.API, n int) []heldSub {
 	t.Helper()
-	subs := s.Subscriptions(api)
+	subs := heldSubs(s, api)
 	if len(subs) != n {
 		t.Fatalf("the server holds %d %s subscriptions, want %d", len(subs), api, n)
 	}

@@ -137,7 +137,7 @@ func TestCommitLateIsVisibleOnlyAfterTheDelay(t *testing.T) {
 				if got := mustGet(t, s, api, lookupPaths[api]); !strings.Contains(got.body, nothingFound[api]) {
 					t.Fatalf("visible before the commit: %s", got.body)
 				}
-				if n := len(s.Subscriptions(api)); n != 0 {
+				if n := len(heldSubs(s, api)); n != 0 {
 					t.Fatalf("held %d before the commit", n)
 				}
 				time.Sleep(20 * time.Millisecond)
@@ -178,7 +178,7 @@ func TestCommitLateAppliesAfterTheClientLeft(t *testing.T) {
 	if l := listPolar(t, s, ""); len(l.Items) != 0 {
 		t.Fatalf("visible right after the client left: %v", l.ids())
 	}
-	for len(s.Subscriptions(subkit.Polar)) == 0 {
+	for len(heldSubs(s, subkit.Polar)) == 0 {
 		if time.Since(start) > 10*time.Second {
 			t.Fatal("never applied")
 		}
@@ -240,7 +240,7 @@ func TestCommitLateDroppedWhenTheServerCloses(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Close took %s", d)
 	}
-	if n := len(s.Subscriptions(subkit.ChatDash)); n != 0 {
+	if n := len(heldSubs(s, subkit.ChatDash)); n != 0 {
 		t.Errorf("held %d after Close", n)
 	}
 	if r := s.Requests(subkit.ChatDash)[0]; len(r.Created) != 0 || r.Status != 0 {

@@ -56,7 +56,7 @@ func TestPolarValidationMatchesPydantic(t *testing.T) {
 			}
 		})
 	}
-	if n := len(s.Subscriptions("polar")); n != 0 {
+	if n := len(s.PolarSubscriptions()); n != 0 {
 		t.Errorf("the server holds %d subscriptions after refusals", n)
 	}
 }

@@ -41,8 +41,8 @@ func TestPolarCreateThroughSDK(t *testing.T) {
 	if info.StatusCode != 201 || info.Outcome != subkit.OutcomeCreated || info.Attempts != 1 || info.RequestID != h.RequestID {
 		t.Errorf("response info %+v; request ID held %s", info, h.RequestID)
 	}
-	if ids := s.CreatedBy(info.RequestID); len(ids) != 1 || ids[0].ID != got.ID {
-		t.Errorf("CreatedBy = %+v", ids)
+	if reqs := s.Requests(subkit.Polar); len(reqs) != 1 || reqs[0].ID != info.RequestID || len(reqs[0].Created) != 1 || reqs[0].Created[0] != got.ID {
+		t.Errorf("requests %+v", reqs)
 	}
 
 	body := decodeObject(t, h.Body)
@@ -113,8 +113,8 @@ func TestPolarCreateRaw(t *testing.T) {
 	}
 	// The SDK's decoder reads the answer.
 	var sub subkit.Subscription
-	if err := held[0].Decode(&sub); err != nil || sub.ID != body["id"] {
-		t.Errorf("Decode: %v, %+v", err, sub)
+	if err := json.Unmarshal(held[0].Body, &sub); err != nil || sub.ID != body["id"] {
+		t.Errorf("decoding Body: %v, %+v", err, sub)
 	}
 }
 

@@ -93,9 +93,6 @@ func TestRequestsAreRecordedWithCredentialsRedacted(t *testing.T) {
 		if !strings.HasPrefix(r.Header.Get("User-Agent"), "tests/1 subkit-go/") {
 			t.Errorf("%s: User-Agent %q", cr.api, r.Header.Get("User-Agent"))
 		}
-		if got, ok := s.Request(r.ID); !ok || got.ID != r.ID {
-			t.Errorf("Request(%s) = %+v, %v", r.ID, got, ok)
-		}
 	}
 	for api, want := range map[subkit.API][2]string{
 		subkit.ChatDash: {"Authorization", "[REDACTED]"}, subkit.Chargeflow: {"X-Api-Key", "[REDACTED]"},
@@ -110,9 +107,6 @@ func TestRequestsAreRecordedWithCredentialsRedacted(t *testing.T) {
 	r.Body[0], r.Header["X-Test"] = 'X', []string{"1"}
 	if again := s.Requests(subkit.Polar)[0]; again.Body[0] == 'X' || again.Header.Get("X-Test") != "" {
 		t.Errorf("Requests returned the server's own record")
-	}
-	if _, ok := s.Request("nope"); ok {
-		t.Errorf("Request found an unknown ID")
 	}
 }
 
