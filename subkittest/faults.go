@@ -238,25 +238,6 @@ func (s *Server) InjectFault(api subkit.API, n int, f Fault) {
 	s.faults[api] = append(s.faults[api], &queuedFault{fault: f, left: n})
 }
 
-// PendingFaults is the number of requests to api that queued faults will
-// still be played for.
-func (s *Server) PendingFaults(api subkit.API) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, q := range s.faults[api] {
-		n += q.left
-	}
-	return n
-}
-
-// ClearFaults drops the faults still queued for api.
-func (s *Server) ClearFaults(api subkit.API) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.faults, api)
-}
-
 // takeFault returns the fault to play for a request of op to api, if any.
 func (s *Server) takeFault(api subkit.API, op Op) *Fault {
 	s.mu.Lock()

@@ -211,11 +211,11 @@ func TestFaultQueue(t *testing.T) {
 	s.InjectFault(subkit.Chargeflow, 2, Respond(503, `{"message":"Service Unavailable"}`))
 	s.InjectFault(subkit.Chargeflow, 1, RateLimited("7").WithHeader("X-Extra", "yes"))
 	s.InjectFault(subkit.Polar, 0, Respond(500, "")) // n < 1 queues nothing
-	if n := s.PendingFaults(subkit.Chargeflow); n != 4 {
-		t.Errorf("PendingFaults = %d", n)
+	if n := s.pendingFaults(subkit.Chargeflow); n != 4 {
+		t.Errorf("pendingFaults = %d", n)
 	}
-	if n := s.PendingFaults(subkit.Polar); n != 0 {
-		t.Errorf("PendingFaults(Polar) = %d", n)
+	if n := s.pendingFaults(subkit.Polar); n != 0 {
+		t.Errorf("pendingFaults(Polar) = %d", n)
 	}
 	// An unknown path reaches no operation and takes no fault.
 	expectAnswer(t, post(t, s.URL()+"/public/nowhere", rc.header, rc.body), 404,
@@ -236,12 +236,12 @@ func TestFaultQueue(t *testing.T) {
 		t.Errorf("after the faults: %d %s", got.status, got.body)
 	}
 	// The look-up fault is still queued; creates never took it.
-	if n := s.PendingFaults(subkit.Chargeflow); n != 1 {
-		t.Errorf("PendingFaults = %d", n)
+	if n := s.pendingFaults(subkit.Chargeflow); n != 1 {
+		t.Errorf("pendingFaults = %d", n)
 	}
-	s.ClearFaults(subkit.Chargeflow)
-	if n := s.PendingFaults(subkit.Chargeflow); n != 0 {
-		t.Errorf("PendingFaults after ClearFaults = %d", n)
+	s.clearFaults(subkit.Chargeflow)
+	if n := s.pendingFaults(subkit.Chargeflow); n != 0 {
+		t.Errorf("pendingFaults after clearFaults = %d", n)
 	}
 	var faults []string
 	for _, r := range s.Requests(subkit.Chargeflow) {

@@ -250,6 +250,25 @@ func mustHold(t *testing.T, s *Server, api subkit.API, n int) []heldSub {
 	return subs
 }
 
+// pendingFaults is the number of requests to api that queued faults will
+// still be played for.
+func (s *Server) pendingFaults(api subkit.API) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, q := range s.faults[api] {
+		n += q.left
+	}
+	return n
+}
+
+// clearFaults drops the faults still queued for api.
+func (s *Server) clearFaults(api subkit.API) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.faults, api)
+}
+
 func apiError(t *testing.T, err error) *subkit.APIError {
 	t.Helper()
 	var ae *subkit.APIError

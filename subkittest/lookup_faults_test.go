@@ -59,10 +59,10 @@ func TestFaultsOnLookups(t *testing.T) {
 			}
 			// A create fault leaves look-ups alone.
 			s.InjectFault(api, 1, Respond(500, "").On(OpCreate))
-			if got := get(t, url, h); got.status != 200 || s.PendingFaults(api) != 1 {
-				t.Errorf("look-up took a create fault: %d, %d pending", got.status, s.PendingFaults(api))
+			if got := get(t, url, h); got.status != 200 || s.pendingFaults(api) != 1 {
+				t.Errorf("look-up took a create fault: %d, %d pending", got.status, s.pendingFaults(api))
 			}
-			s.ClearFaults(api)
+			s.clearFaults(api)
 
 			// A fault is played before the credential is checked.
 			s.InjectFault(api, 1, Respond(502, "bad gateway").On(OpLookup))
@@ -92,7 +92,7 @@ func TestFaultsOnLookups(t *testing.T) {
 			if got := get(t, s.URL()+unknownPaths[api], h); got.status != 404 {
 				t.Errorf("unknown path: %d", got.status)
 			}
-			if n := s.PendingFaults(api); n != 1 {
+			if n := s.pendingFaults(api); n != 1 {
 				t.Errorf("%d faults pending", n)
 			}
 

@@ -64,7 +64,7 @@ func TestPolarCreateThroughSDK(t *testing.T) {
 	}
 	customer := body["customer"].(map[string]any)
 	product := body["product"].(map[string]any)
-	if customer["id"] != customerID || product["id"] != productID || customer["organization_id"] != s.PolarOrganizationID() {
+	if customer["id"] != customerID || product["id"] != productID || customer["organization_id"] != s.polar.orgID {
 		t.Errorf("customer %v product %v", customer, product)
 	}
 }

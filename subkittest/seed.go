@@ -92,10 +92,6 @@ func (s *Server) AddPolarCustomer(c PolarCustomer) string {
 	return id
 }
 
-// PolarOrganizationID is the ID of the organization every Polar customer
-// and product of this server belongs to.
-func (s *Server) PolarOrganizationID() string { return s.polar.orgID }
-
 func canonicalUUID(id, fn string) string {
 	if id == "" {
 		return newUUID4()

@@ -167,7 +167,7 @@ func TestServersAreIndependent(t *testing.T) {
 	if got := post(t, b.URL()+rc.path, rc.header, rc.body); got.status != 201 {
 		t.Errorf("b: %d %s", got.status, got.body)
 	}
-	if a.PolarOrganizationID() == b.PolarOrganizationID() {
+	if a.polar.orgID == b.polar.orgID {
 		t.Errorf("two servers share an organization")
 	}
 	mustHold(t, a, subkit.Polar, 0)
@@ -212,12 +212,16 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
+// polarSandboxRateLimit is Polar's published limit in its sandbox, in
+// requests per minute.
+const polarSandboxRateLimit = 100
+
 func TestRateLimitThroughSDK(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, WithRateLimit(subkit.Polar, PolarSandboxRateLimit, time.Minute))
+	s := newServer(t, WithRateLimit(subkit.Polar, polarSandboxRateLimit, time.Minute))
 	c := newClient(t, s)
 	ctx := context.Background()
-	for i := range PolarSandboxRateLimit {
+	for i := range polarSandboxRateLimit {
 		if _, err := c.Subscriptions.CreateForCustomer(ctx, polarParams()); err != nil {
 			t.Fatalf("create %d: %v", i, err)
 		}
@@ -228,5 +232,5 @@ func TestRateLimitThroughSDK(t *testing.T) {
 	if ae := apiError(t, err); ae.StatusCode != 429 || ae.RetryAfter < 50*time.Second {
 		t.Errorf("APIError %+v", ae)
 	}
-	mustHold(t, s, subkit.Polar, PolarSandboxRateLimit)
+	mustHold(t, s, subkit.Polar, polarSandboxRateLimit)
 }
