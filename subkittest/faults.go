@@ -225,9 +225,9 @@ type queuedFault struct {
 
 // InjectFault queues f for the next n requests to api's operations that it
 // applies to (see Fault.On: without it, creates and look-ups alike); n < 1
-// queues nothing. Faults queued for one API
-// are played in the order they were queued: each request takes the first
-// matching fault that has requests left.
+// queues nothing. Faults queued for one API are played in the order they
+// were queued: each request takes the first matching fault that has
+// requests left. It panics if api is not ChatDash, Chargeflow or Polar.
 func (s *Server) InjectFault(api subkit.API, n int, f Fault) {
 	if n < 1 {
 		return

@@ -51,7 +51,7 @@ type ChargeflowSubscription struct {
 
 // ChatDashSubscription is a subscription schedule the ChatDash fake holds.
 type ChatDashSubscription struct {
-	// ID is the schedule's ID, sub_sched_….
+	// ID is the schedule's ID (sub_sched_…).
 	ID string
 	// RequestID is the ID of the request that created it (Request.ID).
 	RequestID string
