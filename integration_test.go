@@ -528,7 +528,7 @@ func itCheckServer(t *testing.T, srv *subkittest.Server, c itCall, tc itCase, id
 	if len(reqs) != tc.attempts {
 		t.Errorf("the server saw %d request(s), want %d", len(reqs), tc.attempts)
 	}
-	var created []subkittest.Subscription
+	var created []string
 	for i, r := range reqs {
 		if r.Method != http.MethodPost || r.Path != c.path {
 			t.Errorf("request %d: %s %s, want POST %s", i, r.Method, r.Path, c.path)
@@ -542,7 +542,7 @@ func itCheckServer(t *testing.T, srv *subkittest.Server, c itCall, tc itCase, id
 				}
 			}
 		}
-		by := srv.CreatedBy(r.ID)
+		by := r.Created
 		if len(by) > 1 {
 			t.Errorf("request %s created %d subscriptions", r.ID, len(by))
 		}
@@ -561,7 +561,7 @@ func itCheckServer(t *testing.T, srv *subkittest.Server, c itCall, tc itCase, id
 	if len(created) != tc.created {
 		t.Errorf("the call's requests created %d subscription(s), want %d", len(created), tc.created)
 	}
-	held := srv.Subscriptions(c.api)
+	held := itHeldIDs(srv, c.api)
 	if len(held) != len(created) {
 		t.Errorf("the server holds %d subscription(s), the call created %d", len(held), len(created))
 	}
@@ -569,11 +569,11 @@ func itCheckServer(t *testing.T, srv *subkittest.Server, c itCall, tc itCase, id
 	switch {
 	case err == nil:
 		// A success is exactly the one subscription its answer came from.
-		if len(created) != 1 || created[0].ID != id {
+		if len(created) != 1 || created[0] != id {
 			t.Errorf("the caller got %q; the call created %+v", id, created)
 		}
-		if by := srv.CreatedBy(info.RequestID); len(by) != 1 || by[0].ID != id {
-			t.Errorf("CreatedBy(%s) = %+v, want %s", info.RequestID, by, id)
+		if by := itCreatedBy(srv, c.api, info.RequestID); len(by) != 1 || by[0] != id {
+			t.Errorf("request %s created %v, want %s", info.RequestID, by, id)
 		}
 	case !errors.Is(err, subkit.ErrOutcomeUnknown):
 		// A definite failure created nothing.
@@ -608,6 +608,37 @@ func itAwaitAnswers(t *testing.T, srv *subkittest.Server, api subkit.API) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// itHeldIDs lists the IDs of the subscriptions srv holds for api.
+func itHeldIDs(srv *subkittest.Server, api subkit.API) []string {
+	var ids []string
+	switch api {
+	case subkit.ChatDash:
+		for _, s := range srv.ChatDashSubscriptions() {
+			ids = append(ids, s.ID)
+		}
+	case subkit.Chargeflow:
+		for _, s := range srv.ChargeflowSubscriptions() {
+			ids = append(ids, s.ID)
+		}
+	case subkit.Polar:
+		for _, s := range srv.PolarSubscriptions() {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
+
+// itCreatedBy lists the IDs of the subscriptions that the request to api
+// with ID requestID created.
+func itCreatedBy(srv *subkittest.Server, api subkit.API, requestID string) []string {
+	for _, r := range srv.Requests(api) {
+		if r.ID == requestID {
+			return r.Created
+		}
+	}
+	return nil
 }
 
 func itContains(list []error, e error) bool {
@@ -690,9 +721,9 @@ func TestIntegrationRetryAmbiguous(t *testing.T) {
 				var info subkit.ResponseInfo
 				id, err := c.create(context.Background(), client, subkit.WithResponseInfo(&info))
 				reqs := srv.Requests(c.api)
-				var created []subkittest.Subscription
+				var created []string
 				for _, r := range reqs {
-					created = append(created, srv.CreatedBy(r.ID)...)
+					created = append(created, r.Created...)
 				}
 				if len(created) != tc.created {
 					t.Errorf("the call created %d subscription(s), want %d", len(created), tc.created)
@@ -706,8 +737,8 @@ func TestIntegrationRetryAmbiguous(t *testing.T) {
 				if err != nil || info.Attempts != 2 || len(reqs) != 2 {
 					t.Fatalf("error %v after %d request(s), info %+v", err, len(reqs), info)
 				}
-				if by := srv.CreatedBy(info.RequestID); len(by) != 1 || by[0].ID != id {
-					t.Errorf("CreatedBy(%s) = %+v, want %s", info.RequestID, by, id)
+				if by := itCreatedBy(srv, c.api, info.RequestID); len(by) != 1 || by[0] != id {
+					t.Errorf("request %s created %v, want %s", info.RequestID, by, id)
 				}
 			})
 		}
@@ -752,12 +783,12 @@ func TestIntegrationConcurrentCalls(t *testing.T) {
 			continue
 		}
 		attempts += r.info.Attempts
-		if by := srv.CreatedBy(r.info.RequestID); len(by) != 1 || by[0].ID != r.id || ids[r.id] {
+		if by := itCreatedBy(srv, subkit.Polar, r.info.RequestID); len(by) != 1 || by[0] != r.id || ids[r.id] {
 			t.Errorf("call got %s; its request created %+v", r.id, by)
 		}
 		ids[r.id] = true
 	}
-	if held := srv.Subscriptions(subkit.Polar); len(held) != n {
+	if held := srv.PolarSubscriptions(); len(held) != n {
 		t.Errorf("the server holds %d subscriptions after %d calls", len(held), n)
 	}
 	if got := len(srv.Requests(subkit.Polar)); got != n+5 || attempts != n+5 {

@@ -518,8 +518,14 @@ func TestFakesRecordNoCredential(t *testing.T) {
 		}
 		a.value(string(api)+" subkittest.Request", reqs[0])
 		a.value(string(api)+" subkittest.Request.Header", reqs[0].Header)
-		for _, s := range srv.Subscriptions(api) {
-			a.value(string(api)+" subkittest.Subscription", s)
-		}
+	}
+	for _, s := range srv.ChatDashSubscriptions() {
+		a.value("subkittest.ChatDashSubscription", s)
+	}
+	for _, s := range srv.ChargeflowSubscriptions() {
+		a.value("subkittest.ChargeflowSubscription", s)
+	}
+	for _, s := range srv.PolarSubscriptions() {
+		a.value("subkittest.PolarSubscription", s)
 	}
 }

@@ -73,7 +73,7 @@ func TestOversizedAnswerIsRefusedWithinAMemoryBound(t *testing.T) {
 			if alloc > bound {
 				t.Errorf("refusing a %d-byte body allocated %d bytes, want at most %d", size, alloc, bound)
 			}
-			if got := len(srv.Subscriptions(subkit.Polar)); got != 2 {
+			if got := len(srv.PolarSubscriptions()); got != 2 {
 				t.Errorf("server holds %d subscriptions, want 2 (the create was applied; only its answer was lost)", got)
 			}
 		})

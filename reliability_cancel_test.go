@@ -124,7 +124,7 @@ func cancelPhases() []cancelPhase {
 						waitFor(t, "the 429", faultPlayed(srv, subkit.Polar, f.String()))
 						time.Sleep(20 * time.Millisecond)
 					},
-					polarCreate(c), func() int { return len(srv.Subscriptions(subkit.Polar)) }, cleanup
+					polarCreate(c), func() int { return len(srv.PolarSubscriptions()) }, cleanup
 			},
 		},
 		{
@@ -133,7 +133,7 @@ func cancelPhases() []cancelPhase {
 				f := subkittest.Delay(time.Minute).On(subkittest.OpLookup)
 				srv, c, cleanup := fakeCancelWorld(t, subkit.Polar, f, fast)
 				return func() { waitFor(t, "the look-up", faultPlayed(srv, subkit.Polar, f.String())) },
-					polarCreate(c, subkit.WithIdempotencyKey("order-cancel-1")), func() int { return len(srv.Subscriptions(subkit.Polar)) }, cleanup
+					polarCreate(c, subkit.WithIdempotencyKey("order-cancel-1")), func() int { return len(srv.PolarSubscriptions()) }, cleanup
 			},
 		},
 		{
@@ -143,9 +143,9 @@ func cancelPhases() []cancelPhase {
 				f := subkittest.Delay(time.Minute).On(subkittest.OpCreate)
 				srv, c, cleanup := fakeCancelWorld(t, subkit.Polar, f, fast)
 				// Delay applies the create, then holds the answer back.
-				applied := func() bool { return len(srv.Subscriptions(subkit.Polar)) == 1 }
+				applied := func() bool { return len(srv.PolarSubscriptions()) == 1 }
 				return func() { waitFor(t, "the slow answer", applied) },
-					polarCreate(c), func() int { return len(srv.Subscriptions(subkit.Polar)) }, cleanup
+					polarCreate(c), func() int { return len(srv.PolarSubscriptions()) }, cleanup
 			},
 		},
 		{
@@ -195,7 +195,7 @@ func cancelPhases() []cancelPhase {
 						waitFor(t, "the lost answer", faultPlayed(srv, subkit.Polar, f.String()))
 						time.Sleep(20 * time.Millisecond)
 					},
-					polarCreate(c, subkit.WithIdempotencyKey("order-cancel-2")), func() int { return len(srv.Subscriptions(subkit.Polar)) }, cleanup
+					polarCreate(c, subkit.WithIdempotencyKey("order-cancel-2")), func() int { return len(srv.PolarSubscriptions()) }, cleanup
 			},
 		},
 	}
@@ -284,8 +284,8 @@ func TestFailedCustomDialIsRetried(t *testing.T) {
 	if _, err := c.Subscriptions.CreateForCustomer(context.Background(), relPolarParams(), subkit.WithResponseInfo(&info)); err != nil {
 		t.Fatalf("error %v: two failed dials then a good one should succeed", err)
 	}
-	if info.Attempts != 3 || len(srv.Subscriptions(subkit.Polar)) != 1 {
-		t.Errorf("attempts %d, subscriptions %d; want 3 and 1", info.Attempts, len(srv.Subscriptions(subkit.Polar)))
+	if info.Attempts != 3 || len(srv.PolarSubscriptions()) != 1 {
+		t.Errorf("attempts %d, subscriptions %d; want 3 and 1", info.Attempts, len(srv.PolarSubscriptions()))
 	}
 
 	dials.Store(-100) // every dial fails from now on

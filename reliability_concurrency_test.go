@@ -55,8 +55,8 @@ func TestOneClientManyGoroutines(t *testing.T) {
 	held := map[string]bool{}
 	perAPI := map[subkit.API]int{}
 	for _, api := range []subkit.API{subkit.ChatDash, subkit.Chargeflow, subkit.Polar} {
-		for _, s := range srv.Subscriptions(api) {
-			held[s.ID] = true
+		for _, id := range itHeldIDs(srv, api) {
+			held[id] = true
 			perAPI[api]++
 		}
 	}

@@ -155,11 +155,11 @@ func (h chargeflowHandler) serve(x *exchange) *outcome {
 	o := answer(http.StatusCreated, h.contentType(), b)
 	reqID := x.rec.ID
 	o.apply = func() []string {
-		st := &stored{sub: Subscription{API: subkit.Chargeflow, ID: id, RequestID: reqID, CreatedAt: now, Body: b}}
-		st.chargeflow = &ChargeflowSubscription{Subscription: st.sub, DisputeID: disputeID, SourceID: c.sourceID, AccountID: c.accountID}
+		st := &stored{api: subkit.Chargeflow, id: id, body: b, chargeflow: &ChargeflowSubscription{
+			ID: id, RequestID: reqID, CreatedAt: now, Body: b, DisputeID: disputeID, SourceID: c.sourceID, AccountID: c.accountID}}
 		if old := s.cf.current[disputeID]; old != nil {
 			old.replacedBy = id
-			st.chargeflow.Replaced = old.sub.ID
+			st.chargeflow.Replaced = old.id
 		}
 		s.cf.current[disputeID] = st
 		s.subs = append(s.subs, st)

@@ -116,7 +116,7 @@ func (h chargeflowHandler) dispute(x *exchange, id string) *outcome {
 	anySeeded := len(s.cf.disputes) > 0
 	var body json.RawMessage
 	if st := s.cf.current[id]; st != nil {
-		body = st.clone().sub.Body
+		body = st.clone().body
 	}
 	s.mu.Unlock()
 	if anySeeded && !known {

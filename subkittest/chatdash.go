@@ -200,9 +200,9 @@ func (h chatdashHandler) serve(x *exchange) *outcome {
 	o := answer(http.StatusOK, h.contentType(), b)
 	reqID := x.rec.ID
 	o.apply = func() []string {
-		st := &stored{sub: Subscription{API: subkit.ChatDash, ID: id, RequestID: reqID, CreatedAt: now, Body: b}}
-		st.chatdash = &ChatDashSubscription{Subscription: st.sub, AccountID: accountID, ClientID: c.clientID,
-			ProductID: c.productID, AgentIDs: c.agentIDs, CustomerID: customer}
+		st := &stored{api: subkit.ChatDash, id: id, body: b, chatdash: &ChatDashSubscription{
+			ID: id, RequestID: reqID, CreatedAt: now, Body: b, AccountID: accountID, ClientID: c.clientID,
+			ProductID: c.productID, AgentIDs: c.agentIDs, CustomerID: customer}}
 		s.subs = append(s.subs, st)
 		return []string{id}
 	}

@@ -2,6 +2,7 @@ package subkittest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -67,8 +68,8 @@ func TestChatDashCreateRaw(t *testing.T) {
 	}
 	held := mustHold(t, s, subkit.ChatDash, 1)
 	var cs subkit.ConnectSubscription
-	if err := held[0].Decode(&cs); err != nil || cs.ID != body["id"] {
-		t.Errorf("Decode: %v %+v", err, cs)
+	if err := json.Unmarshal(held[0].Body, &cs); err != nil || cs.ID != body["id"] {
+		t.Errorf("decoding Body: %v %+v", err, cs)
 	}
 }
 

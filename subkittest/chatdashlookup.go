@@ -45,8 +45,8 @@ func (s *Server) chatdashRows(accountID string) []chatdashRow {
 		var head struct {
 			Status string `json:"status"`
 		}
-		_ = json.Unmarshal(st.sub.Body, &head)
-		rows = append(rows, chatdashRow{body: st.sub.Body, id: st.sub.ID, status: head.Status})
+		_ = json.Unmarshal(st.body, &head)
+		rows = append(rows, chatdashRow{body: st.body, id: st.id, status: head.Status})
 	}
 	return rows
 }

@@ -15,7 +15,8 @@ const (
 )
 
 // AddCredential makes the server accept key as a valid credential for api,
-// besides the default one.
+// besides the default one. It panics if api is not ChatDash, Chargeflow or
+// Polar.
 func (s *Server) AddCredential(api subkit.API, key string) {
 	s.checkAPI(api)
 	s.mu.Lock()

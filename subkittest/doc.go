@@ -10,6 +10,32 @@
 //	// … call client.Subscriptions …
 //	subs := srv.PolarSubscriptions() // what the server now holds
 //
+// # Seeding, inspection and faults
+//
+// Seeding makes the server stricter: once a Polar product or customer
+// (AddPolarProduct, AddPolarCustomer), a Chargeflow dispute
+// (AddChargeflowDispute), or a ChatDash account, client or product
+// (AddChatDashAccount, AddChatDashClient, AddChatDashProduct) is registered,
+// unknown ones of that kind are refused with the real API's error.
+//
+// Requests lists what the server received for an API (credentials
+// redacted): each request with the status it was answered, the fault it
+// met and the IDs of the subscriptions it created. PolarSubscriptions,
+// ChargeflowSubscriptions and ChatDashSubscriptions list what the server
+// holds: each subscription with the ID of the request that created it and
+// the JSON the create answered (Body), which decodes into subkit's own
+// types.
+//
+// InjectFault queues failures — an error status, a 429, a slow answer, a
+// create committed late, a connection closed before or after handling, a
+// malformed or oversized success body — for the next requests to an API,
+// creates and look-ups alike unless Fault.On limits them to one operation.
+//
+// CommitLate(d) is the fault for testing exactly-once creates: the create
+// is applied, and answered, only after d; until then no look-up finds it,
+// and it is applied at d even if the client has given up (but not if the
+// server is closed first).
+//
 // # What it serves
 //
 // Each API at its documented path, so one base URL (Server.URL) serves all
@@ -64,7 +90,7 @@
 //     {"message": …, "requestId": …} with 400 for a bad body or dispute ID
 //     and 404 for an unknown dispute. A dispute holds one subscription: a
 //     second create for the same dispute replaces the first (201, a new id),
-//     and Subscriptions shows only the current one.
+//     and ChargeflowSubscriptions shows only the current one.
 //   - Chargeflow echoes the request's dates normalised to UTC with at most
 //     millisecond precision, and null for those not sent.
 //   - ChatDash: a missing or wrong key (including "Bearer <key>") is 401
@@ -78,8 +104,8 @@
 //     external_customer_id, which Polar's schema does not check, is refused
 //     like a NUL in a metadata value (the API notes say no string may carry
 //     one). NaN and Infinity literals are refused as invalid JSON.
-//   - Every answer carries an X-Request-Id header, the ID under which
-//     Requests, Request and CreatedBy find the request.
+//   - Every answer carries an X-Request-Id header: the request's ID in
+//     Requests.
 //
 // # Look-ups
 //
@@ -166,21 +192,4 @@
 //     {"message":"Subscription not found"}.
 //   - A seeded server refuses an unknown account with 404
 //     {"message":"Connected account not found"}, as the create does.
-//
-// # Seeding, inspection and faults
-//
-// Register Polar products and customers, Chargeflow disputes and ChatDash
-// accounts, clients and products (seed.go) to make the server refuse unknown
-// ones as the API does. Requests lists what the server received (credentials
-// redacted); Subscriptions and its typed variants list what it holds, and
-// CreatedBy which subscriptions one request created. InjectFault queues
-// failures — an error status, a 429, a slow answer, a create committed
-// late, a connection closed before or after handling, a malformed or
-// oversized success body — for the next requests to an API, creates and
-// look-ups alike unless Fault.On limits them to one operation.
-//
-// CommitLate(d) is the fault for testing exactly-once creates: the create
-// is applied, and answered, only after d; until then no look-up finds it,
-// and it is applied at d even if the client has given up (but not if the
-// server is closed first).
 package subkittest

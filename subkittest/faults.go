@@ -140,8 +140,9 @@ func Delay(d time.Duration) Fault {
 // CommitLate handles the request at once (its answer, IDs and timestamps are
 // decided then) but applies the create only after d, and answers only then:
 // a server whose write takes d to commit. While d runs, the create is not
-// held — Subscriptions and every look-up do not see it — so a test can tell
-// whether a client that lost the answer waits long enough before looking.
+// held — neither the accessors (PolarSubscriptions, …) nor any look-up see
+// it — so a test can tell whether a client that lost the answer waits long
+// enough before looking.
 //
 // The server finishes its work when the client leaves: a caller whose
 // deadline ends first, or who closes the connection, still has the create
@@ -224,9 +225,9 @@ type queuedFault struct {
 
 // InjectFault queues f for the next n requests to api's operations that it
 // applies to (see Fault.On: without it, creates and look-ups alike); n < 1
-// queues nothing. Faults queued for one API
-// are played in the order they were queued: each request takes the first
-// matching fault that has requests left.
+// queues nothing. Faults queued for one API are played in the order they
+// were queued: each request takes the first matching fault that has
+// requests left. It panics if api is not ChatDash, Chargeflow or Polar.
 func (s *Server) InjectFault(api subkit.API, n int, f Fault) {
 	if n < 1 {
 		return
@@ -235,25 +236,6 @@ func (s *Server) InjectFault(api subkit.API, n int, f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults[api] = append(s.faults[api], &queuedFault{fault: f, left: n})
-}
-
-// PendingFaults is the number of requests to api that queued faults will
-// still be played for.
-func (s *Server) PendingFaults(api subkit.API) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, q := range s.faults[api] {
-		n += q.left
-	}
-	return n
-}
-
-// ClearFaults drops the faults still queued for api.
-func (s *Server) ClearFaults(api subkit.API) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.faults, api)
 }
 
 // takeFault returns the fault to play for a request of op to api, if any.

@@ -14,7 +14,14 @@ import (
 	"time"
 
 	"github.com/subkit-go/subkit"
+	"go.uber.org/goleak"
 )
+
+// TestMain fails the package's test binary if any goroutine outlives its
+// tests: a leaked connection, timer or server goroutine is a bug, not noise.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 // IDs used across the tests.
 const (
@@ -101,7 +108,8 @@ var creates = []struct {
 	}},
 }
 
-// createPaths are the create paths with valid credentials, for raw tests.
+// rawCreates are a valid create per API, with its path and credentials,
+// for raw tests.
 var rawCreates = map[subkit.API]struct {
 	path   string
 	header map[string]string
@@ -212,13 +220,61 @@ func sameKeys(t *testing.T, fixture string, got map[string]any, paths ...string)
 	}
 }
 
-func mustHold(t *testing.T, s *Server, api subkit.API, n int) []Subscription {
+// heldSub is what the tests that treat the three APIs alike read of a
+// subscription the server holds, through the API's typed accessor.
+type heldSub struct {
+	ID, RequestID string
+	Body          json.RawMessage
+}
+
+// heldSubs returns the subscriptions s holds for api, oldest first.
+func heldSubs(s *Server, api subkit.API) []heldSub {
+	var out []heldSub
+	switch api {
+	case subkit.ChatDash:
+		for _, h := range s.ChatDashSubscriptions() {
+			out = append(out, heldSub{h.ID, h.RequestID, h.Body})
+		}
+	case subkit.Chargeflow:
+		for _, h := range s.ChargeflowSubscriptions() {
+			out = append(out, heldSub{h.ID, h.RequestID, h.Body})
+		}
+	case subkit.Polar:
+		for _, h := range s.PolarSubscriptions() {
+			out = append(out, heldSub{h.ID, h.RequestID, h.Body})
+		}
+	default:
+		panic("unknown API " + string(api))
+	}
+	return out
+}
+
+func mustHold(t *testing.T, s *Server, api subkit.API, n int) []heldSub {
 	t.Helper()
-	subs := s.Subscriptions(api)
+	subs := heldSubs(s, api)
 	if len(subs) != n {
 		t.Fatalf("the server holds %d %s subscriptions, want %d", len(subs), api, n)
 	}
 	return subs
+}
+
+// pendingFaults is the number of requests to api that queued faults will
+// still be played for.
+func (s *Server) pendingFaults(api subkit.API) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, q := range s.faults[api] {
+		n += q.left
+	}
+	return n
+}
+
+// clearFaults drops the faults still queued for api.
+func (s *Server) clearFaults(api subkit.API) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.faults, api)
 }
 
 func apiError(t *testing.T, err error) *subkit.APIError {
@@ -287,4 +343,145 @@ func polarGolden(t *testing.T, name string) string {
 	}
 	t.Fatalf("no case %q", name)
 	return ""
+}
+
+// lookupHeaders are each API's valid credentials for a GET.
+var lookupHeaders = map[subkit.API]map[string]string{
+	subkit.ChatDash:   {"Authorization": AgencyKey},
+	subkit.Chargeflow: {"X-Api-Key": ChargeflowKey},
+	subkit.Polar:      {"Authorization": "Bearer " + PolarToken},
+}
+
+// get sends a raw GET with exactly the given headers and does not follow
+// redirects.
+func get(t *testing.T, url string, header map[string]string) rawAnswer {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		if v != "" {
+			req.Header.Set(k, v)
+		}
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return rawAnswer{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+// mustGet sends a GET with the API's credential and expects a 200.
+func mustGet(t *testing.T, s *Server, api subkit.API, pathAndQuery string) rawAnswer {
+	t.Helper()
+	got := get(t, s.URL()+pathAndQuery, lookupHeaders[api])
+	if got.status != 200 {
+		t.Fatalf("GET %s: %d %s", pathAndQuery, got.status, got.body)
+	}
+	return got
+}
+
+// createPolarRaw creates a Polar subscription with a raw request and returns
+// the answered body.
+func createPolarRaw(t *testing.T, s *Server, body string) string {
+	t.Helper()
+	rc := rawCreates[subkit.Polar]
+	got := post(t, s.URL()+rc.path, rc.header, body)
+	if got.status != 201 {
+		t.Fatalf("create %s: %d %s", body, got.status, got.body)
+	}
+	return got.body
+}
+
+// polarList is a decoded list answer: the item IDs and the pagination.
+type polarList struct {
+	Items []struct {
+		ID string `json:"id"`
+	} `json:"items"`
+	Pagination struct {
+		TotalCount int `json:"total_count"`
+		MaxPage    int `json:"max_page"`
+	} `json:"pagination"`
+}
+
+func (l polarList) ids() []string {
+	out := make([]string, len(l.Items))
+	for i, it := range l.Items {
+		out[i] = it.ID
+	}
+	return out
+}
+
+func listPolar(t *testing.T, s *Server, query string) polarList {
+	t.Helper()
+	got := mustGet(t, s, subkit.Polar, "/v1/subscriptions/?"+query)
+	var l polarList
+	if err := json.Unmarshal([]byte(got.body), &l); err != nil {
+		t.Fatalf("decoding %s: %v", got.body, err)
+	}
+	return l
+}
+
+func idOf(t *testing.T, body string) string {
+	t.Helper()
+	var v struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(body), &v); err != nil || v.ID == "" {
+		t.Fatalf("no id in %s", body)
+	}
+	return v.ID
+}
+
+func sameIDs(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("%s:\n got %v\nwant %v", what, got, want)
+	}
+}
+
+// steppingClock is a clock that tests move by hand.
+type steppingClock struct {
+	now chan time.Time
+}
+
+func newSteppingClock(start time.Time) *steppingClock {
+	c := &steppingClock{now: make(chan time.Time, 1)}
+	c.now <- start
+	return c
+}
+
+func (c *steppingClock) Now() time.Time {
+	t := <-c.now
+	c.now <- t
+	return t
+}
+
+func (c *steppingClock) Advance(d time.Duration) {
+	t := <-c.now
+	c.now <- t.Add(d)
+}
+
+// The path prefixes of ChatDash's and Chargeflow's creates and look-ups.
+const (
+	connectPath = "/v1/public/stripe/connect/accounts/"
+	disputePath = "/public/2025-04-01/disputes/"
+)
+
+// lookupPaths is one look-up per API, valid on a fresh server.
+var lookupPaths = map[subkit.API]string{
+	subkit.ChatDash:   connectPath + accountID + "/subscriptions",
+	subkit.Chargeflow: disputePath + disputeID + "?expand=subscription",
+	subkit.Polar:      "/v1/subscriptions/?customer_id=" + customerID,
+}
+
+// lookupFinds reports whether the API's look-up finds a subscription with id.
+func lookupFinds(t *testing.T, s *Server, api subkit.API, id string) bool {
+	t.Helper()
+	got := mustGet(t, s, api, lookupPaths[api])
+	return strings.Contains(got.body, `"id":"`+id+`"`)
 }

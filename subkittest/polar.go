@@ -250,9 +250,9 @@ func (h polarHandler) create(x *exchange, token string) *outcome {
 				md[k] = v
 			}
 		}
-		st := &stored{sub: Subscription{API: subkit.Polar, ID: sub.ID, RequestID: reqID, CreatedAt: now, Body: b}}
-		st.polar = &PolarSubscription{Subscription: st.sub, ProductID: product.id, CustomerID: customer.id,
-			ExternalCustomerID: pc.externalID, Metadata: md}
+		st := &stored{api: subkit.Polar, id: sub.ID, body: b, polar: &PolarSubscription{
+			ID: sub.ID, RequestID: reqID, CreatedAt: now, Body: b, ProductID: product.id, CustomerID: customer.id,
+			ExternalCustomerID: pc.externalID, Metadata: md}}
 		s.subs = append(s.subs, st)
 		return []string{sub.ID}
 	}

@@ -41,8 +41,8 @@ func TestPolarCreateThroughSDK(t *testing.T) {
 	if info.StatusCode != 201 || info.Outcome != subkit.OutcomeCreated || info.Attempts != 1 || info.RequestID != h.RequestID {
 		t.Errorf("response info %+v; request ID held %s", info, h.RequestID)
 	}
-	if ids := s.CreatedBy(info.RequestID); len(ids) != 1 || ids[0].ID != got.ID {
-		t.Errorf("CreatedBy = %+v", ids)
+	if reqs := s.Requests(subkit.Polar); len(reqs) != 1 || reqs[0].ID != info.RequestID || len(reqs[0].Created) != 1 || reqs[0].Created[0] != got.ID {
+		t.Errorf("requests %+v", reqs)
 	}
 
 	body := decodeObject(t, h.Body)
@@ -64,7 +64,7 @@ func TestPolarCreateThroughSDK(t *testing.T) {
 	}
 	customer := body["customer"].(map[string]any)
 	product := body["product"].(map[string]any)
-	if customer["id"] != customerID || product["id"] != productID || customer["organization_id"] != s.PolarOrganizationID() {
+	if customer["id"] != customerID || product["id"] != productID || customer["organization_id"] != s.polar.orgID {
 		t.Errorf("customer %v product %v", customer, product)
 	}
 }
@@ -113,70 +113,9 @@ func TestPolarCreateRaw(t *testing.T) {
 	}
 	// The SDK's decoder reads the answer.
 	var sub subkit.Subscription
-	if err := held[0].Decode(&sub); err != nil || sub.ID != body["id"] {
-		t.Errorf("Decode: %v, %+v", err, sub)
+	if err := json.Unmarshal(held[0].Body, &sub); err != nil || sub.ID != body["id"] {
+		t.Errorf("decoding Body: %v, %+v", err, sub)
 	}
-}
-
-func TestPolarAcceptsUUIDForms(t *testing.T) {
-	t.Parallel()
-	s := newServer(t)
-	rc := rawCreates[subkit.Polar]
-	for _, form := range []string{
-		productID,
-		strings.ToUpper(productID),
-		strings.ReplaceAll(productID, "-", ""),
-		"{" + productID + "}",
-		"urn:uuid:" + productID,
-		"urn:uuid:" + strings.ToUpper(productID),
-	} {
-		got := post(t, s.URL()+rc.path, rc.header, `{"product_id":"`+form+`","customer_id":"`+customerID+`"}`)
-		if got.status != 201 {
-			t.Errorf("%s: %d %s", form, got.status, got.body)
-			continue
-		}
-		if id := decodeObject(t, []byte(got.body))["product_id"]; id != productID {
-			t.Errorf("%s: product_id answered as %v", form, id)
-		}
-	}
-}
-
-// The schema refusals are compared with Pydantic's own answers in
-// TestPolarValidationMatchesPydantic; these spell a few out.
-func TestPolarRefusesBadUUIDAndMetadata(t *testing.T) {
-	t.Parallel()
-	s := newServer(t)
-	rc := rawCreates[subkit.Polar]
-	url := s.URL() + rc.path
-	long := strings.Repeat("k", 41)
-	cases := []struct {
-		name, body, want string
-	}{
-		{"v1 customer UUID", `{"product_id":"` + productID + `","customer_id":"` + uuidV1 + `"}`,
-			`{"error":"RequestValidationError","detail":[` +
-				`{"type":"uuid_version","loc":["body","SubscriptionCreateCustomer","customer_id"],"msg":"UUID version 4 expected","input":"` + uuidV1 + `","ctx":{"expected_version":4}},` +
-				`{"type":"missing","loc":["body","SubscriptionCreateExternalCustomer","external_customer_id"],"msg":"Field required","input":{"product_id":"` + productID + `","customer_id":"` + uuidV1 + `"}}]}`},
-		{"41-character key", `{"product_id":"` + productID + `","external_customer_id":"e","metadata":{"` + long + `":"v"}}`,
-			`{"error":"RequestValidationError","detail":[` +
-				`{"type":"string_too_long","loc":["body","SubscriptionCreateCustomer","metadata","` + long + `","[key]"],"msg":"String should have at most 40 characters","input":"` + long + `","ctx":{"max_length":40}},` +
-				`{"type":"missing","loc":["body","SubscriptionCreateCustomer","customer_id"],"msg":"Field required","input":{"product_id":"` + productID + `","external_customer_id":"e","metadata":{"` + long + `":"v"}}},` +
-				`{"type":"string_too_long","loc":["body","SubscriptionCreateExternalCustomer","metadata","` + long + `","[key]"],"msg":"String should have at most 40 characters","input":"` + long + `","ctx":{"max_length":40}}]}`},
-		{"NUL in a key", `{"product_id":"` + productID + `","external_customer_id":"e","metadata":{"a\u0000":1}}`,
-			`{"error":"RequestValidationError","detail":[` +
-				`{"type":"value_error","loc":["body","SubscriptionCreateCustomer","metadata","a\u0000","[key]"],"msg":"Value error, Input must not contain a NUL character (\\u0000).","input":"a\u0000","ctx":{"error":{}}},` +
-				`{"type":"missing","loc":["body","SubscriptionCreateCustomer","customer_id"],"msg":"Field required","input":{"product_id":"` + productID + `","external_customer_id":"e","metadata":{"a\u0000":1}}},` +
-				`{"type":"value_error","loc":["body","SubscriptionCreateExternalCustomer","metadata","a\u0000","[key]"],"msg":"Value error, Input must not contain a NUL character (\\u0000).","input":"a\u0000","ctx":{"error":{}}}]}`},
-		{"NUL in external_customer_id", `{"product_id":"` + productID + `","external_customer_id":"e\u0000"}`,
-			`{"error":"RequestValidationError","detail":[` +
-				`{"type":"missing","loc":["body","SubscriptionCreateCustomer","customer_id"],"msg":"Field required","input":{"product_id":"` + productID + `","external_customer_id":"e\u0000"}},` +
-				`{"type":"value_error","loc":["body","SubscriptionCreateExternalCustomer","external_customer_id"],"msg":"Value error, Input must not contain a NUL character (\\u0000).","input":"e\u0000","ctx":{"error":{}}}]}`},
-		{"empty body", ``,
-			`{"error":"RequestValidationError","detail":[{"type":"missing","loc":["body"],"msg":"Field required","input":null}]}`},
-	}
-	for _, c := range cases {
-		expectAnswer(t, post(t, url, rc.header, c.body), 422, c.want)
-	}
-	mustHold(t, s, subkit.Polar, 0)
 }
 
 func TestPolarEmptyExternalIDIsAnUnknownCustomer(t *testing.T) {
@@ -185,19 +124,6 @@ func TestPolarEmptyExternalIDIsAnUnknownCustomer(t *testing.T) {
 	rc := rawCreates[subkit.Polar]
 	got := post(t, s.URL()+rc.path, rc.header, `{"product_id":"`+productID+`","external_customer_id":""}`)
 	expectAnswer(t, got, 422, `{"error":"PolarRequestValidationError","detail":[{"type":"value_error","loc":["body","external_customer_id"],"msg":"Customer does not exist.","input":""}]}`)
-}
-
-func TestPolarBothCustomerKeysTakeTheCustomerShape(t *testing.T) {
-	t.Parallel()
-	s := newServer(t)
-	rc := rawCreates[subkit.Polar]
-	got := post(t, s.URL()+rc.path, rc.header, `{"product_id":"`+productID+`","customer_id":"`+customerID+`","external_customer_id":"x"}`)
-	if got.status != 201 {
-		t.Fatalf("answer %d %s", got.status, got.body)
-	}
-	if h := s.PolarSubscriptions()[0]; h.CustomerID != customerID || h.ExternalCustomerID != "" {
-		t.Errorf("held %+v", h)
-	}
 }
 
 func TestPolarMetadataIsStoredAsPydanticReadsIt(t *testing.T) {

@@ -252,10 +252,10 @@ func (s *Server) polarRows() []*polarRow {
 	}
 	rows := make([]*polarRow, 0, len(held))
 	for i, st := range held {
-		parsed, ok := s.polar.rows[st.sub.ID]
+		parsed, ok := s.polar.rows[st.id]
 		if !ok {
-			parsed = parsePolarRow(st.sub.Body)
-			s.polar.rows[st.sub.ID] = parsed
+			parsed = parsePolarRow(st.body)
+			s.polar.rows[st.id] = parsed
 		}
 		if parsed == nil {
 			continue
@@ -478,8 +478,8 @@ func (h polarHandler) get(x *exchange, token, rawID string) *outcome {
 	held := s.current(subkit.Polar)
 	s.mu.Unlock()
 	for _, st := range held {
-		if st.sub.ID == id {
-			return answer(http.StatusOK, h.contentType(), st.sub.Body)
+		if st.id == id {
+			return answer(http.StatusOK, h.contentType(), st.body)
 		}
 	}
 	return h.json(http.StatusNotFound, polarNamedError("ResourceNotFound", "Not found"))

@@ -7,21 +7,17 @@ import (
 	"github.com/subkit-go/subkit"
 )
 
-// The published rate limits, for WithRateLimit. Polar's limits are per
-// organization; Chargeflow and ChatDash publish none.
-const (
-	PolarRateLimit        = 500 // requests per minute, production
-	PolarSandboxRateLimit = 100 // requests per minute, sandbox
-)
-
 // WithRateLimit makes the server refuse requests to api beyond limit in any
-// sliding window of length per (for example PolarRateLimit per time.Minute),
-// with the API's 429 and a Retry-After in seconds until the window has room.
-// Requests refused for other reasons count too: for Polar every request past
-// its token check (the real limit is kept per organization, so an unknown
-// token is refused first), for Chargeflow and ChatDash every request to a
-// path they serve (a create's or a look-up's) with a method it takes. Rate limiting is off by default. Polar's lower limit for a
-// token new to the server is not modelled.
+// sliding window of length per, with the API's 429 and a Retry-After in
+// seconds until the window has room. Polar publishes 500 requests per
+// minute per organization (100 in its sandbox); Chargeflow and ChatDash
+// publish no limit. Requests refused for other reasons count too: for Polar
+// every request past its token check (the real limit is kept per
+// organization, so an unknown token is refused first), for Chargeflow and
+// ChatDash every request to a path they serve (a create's or a look-up's)
+// with a method it takes. Rate limiting is off by default. Polar's lower
+// limit for a token new to the server is not modelled. It panics if limit
+// or per is not positive, or api is not one of the three.
 func WithRateLimit(api subkit.API, limit int, per time.Duration) ServerOption {
 	return func(s *Server) {
 		s.checkAPI(api)

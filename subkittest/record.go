@@ -36,8 +36,9 @@ type Request struct {
 	// Fault names the fault the server played for this request ("" for
 	// none): see Fault.String.
 	Fault string
-	// Created lists the IDs of the subscriptions this request created
-	// (at most one).
+	// Created lists the IDs of the subscriptions this request created (at
+	// most one), including one that a later create has since replaced
+	// (Chargeflow).
 	Created []string
 }
 
@@ -88,16 +89,4 @@ func (s *Server) Requests(api subkit.API) []Request {
 		}
 	}
 	return out
-}
-
-// Request returns a copy of the request whose ID (its X-Request-Id) is id.
-func (s *Server) Request(id string) (Request, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, r := range s.requests {
-		if r.ID == id {
-			return r.clone(), true
-		}
-	}
-	return Request{}, false
 }

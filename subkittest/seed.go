@@ -92,10 +92,6 @@ func (s *Server) AddPolarCustomer(c PolarCustomer) string {
 	return id
 }
 
-// PolarOrganizationID is the ID of the organization every Polar customer
-// and product of this server belongs to.
-func (s *Server) PolarOrganizationID() string { return s.polar.orgID }
-
 func canonicalUUID(id, fn string) string {
 	if id == "" {
 		return newUUID4()
@@ -159,7 +155,7 @@ type ChatDashClient struct {
 
 // AddChatDashClient registers a ChatDash client. From then on, a create for
 // a client that was not registered is refused with 404
-// {"message":"Client not found"}.
+// {"message":"Client not found"}. It panics if the ID is empty.
 func (s *Server) AddChatDashClient(c ChatDashClient) {
 	if c.ID == "" {
 		panic("subkittest: AddChatDashClient: the ID is empty")
@@ -172,7 +168,8 @@ func (s *Server) AddChatDashClient(c ChatDashClient) {
 
 // AddChatDashAccount registers a Stripe connected account (acct_…) of the
 // agency. From then on, a create on an account that was not registered is
-// refused with 404 {"message":"Connected account not found"}.
+// refused with 404 {"message":"Connected account not found"}. It panics if
+// accountID is empty.
 func (s *Server) AddChatDashAccount(accountID string) {
 	if accountID == "" {
 		panic("subkittest: AddChatDashAccount: the ID is empty")
@@ -195,7 +192,7 @@ type ChatDashProduct struct {
 
 // AddChatDashProduct registers a Stripe product. From then on, a create
 // for a product that was not registered is refused with 404
-// {"message":"Product not found"}.
+// {"message":"Product not found"}. It panics if the ID is empty.
 func (s *Server) AddChatDashProduct(p ChatDashProduct) {
 	if p.ID == "" {
 		panic("subkittest: AddChatDashProduct: the ID is empty")

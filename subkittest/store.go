@@ -2,34 +2,24 @@ package subkittest
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"time"
 
 	"github.com/subkit-go/subkit"
 )
 
-// Subscription is a subscription the server holds, as any API's.
-type Subscription struct {
-	API subkit.API
-	// ID is the subscription's ID in its API's format: sub_sched_… for
-	// ChatDash, 24 hex characters for Chargeflow, a UUID for Polar.
+// PolarSubscription is a subscription the Polar fake holds.
+type PolarSubscription struct {
+	// ID is the subscription's UUID.
 	ID string
-	// RequestID is the ID (X-Request-Id) of the request that created it.
+	// RequestID is the ID of the request that created it (Request.ID).
 	RequestID string
 	// CreatedAt is when the server applied the create.
 	CreatedAt time.Time
-	// Body is the JSON object the server answered the create with.
+	// Body is the JSON object the create answered, which a test can
+	// unmarshal into a subkit.Subscription.
 	Body json.RawMessage
-}
-
-// Decode unmarshals the answered JSON into v, for example a
-// *subkit.Subscription, *subkit.DisputeSubscription or
-// *subkit.ConnectSubscription.
-func (s Subscription) Decode(v any) error { return json.Unmarshal(s.Body, v) }
-
-// PolarSubscription is a subscription the Polar fake holds.
-type PolarSubscription struct {
-	Subscription
 	// ProductID and CustomerID in canonical form (lowercase, hyphenated).
 	ProductID, CustomerID string
 	// ExternalCustomerID is the external ID the create named, "" when it
@@ -42,7 +32,15 @@ type PolarSubscription struct {
 
 // ChargeflowSubscription is the subscription a Chargeflow dispute holds.
 type ChargeflowSubscription struct {
-	Subscription
+	// ID is the subscription's ID, 24 lowercase hex characters.
+	ID string
+	// RequestID is the ID of the request that created it (Request.ID).
+	RequestID string
+	// CreatedAt is when the server applied the create.
+	CreatedAt time.Time
+	// Body is the JSON object the create answered, which a test can
+	// unmarshal into a subkit.DisputeSubscription.
+	Body json.RawMessage
 	// DisputeID (lowercase), SourceID and AccountID ("" when absent) as
 	// created.
 	DisputeID, SourceID, AccountID string
@@ -53,16 +51,30 @@ type ChargeflowSubscription struct {
 
 // ChatDashSubscription is a subscription schedule the ChatDash fake holds.
 type ChatDashSubscription struct {
-	Subscription
+	// ID is the schedule's ID (sub_sched_…).
+	ID string
+	// RequestID is the ID of the request that created it (Request.ID).
+	RequestID string
+	// CreatedAt is when the server applied the create.
+	CreatedAt time.Time
+	// Body is the JSON object the create answered, which a test can
+	// unmarshal into a subkit.ConnectSubscription.
+	Body json.RawMessage
+	// AccountID is the connected account the create's path named;
+	// ClientID, ProductID and AgentIDs are as the create's body sent them.
 	AccountID, ClientID, ProductID string
 	AgentIDs                       []string
 	// CustomerID is the Stripe customer (cus_…) the schedule bills.
 	CustomerID string
 }
 
-// stored is one created subscription. Exactly one of the typed parts is set.
+// stored is one created subscription: what the look-ups read (its ID and
+// the answered JSON) and the typed record the accessors return, of which
+// exactly one is set.
 type stored struct {
-	sub        Subscription
+	api        subkit.API
+	id         string
+	body       json.RawMessage
 	polar      *PolarSubscription
 	chargeflow *ChargeflowSubscription
 	chatdash   *ChatDashSubscription
@@ -72,21 +84,20 @@ type stored struct {
 
 func (st *stored) clone() *stored {
 	c := *st
-	c.sub.Body = slices.Clone(st.sub.Body)
+	c.body = slices.Clone(st.body)
 	if st.polar != nil {
 		p := *st.polar
-		p.Subscription = c.sub
+		p.Body, p.Metadata = c.body, maps.Clone(st.polar.Metadata)
 		c.polar = &p
 	}
 	if st.chargeflow != nil {
 		p := *st.chargeflow
-		p.Subscription = c.sub
+		p.Body = c.body
 		c.chargeflow = &p
 	}
 	if st.chatdash != nil {
 		p := *st.chatdash
-		p.Subscription = c.sub
-		p.AgentIDs = slices.Clone(st.chatdash.AgentIDs)
+		p.Body, p.AgentIDs = c.body, slices.Clone(st.chatdash.AgentIDs)
 		c.chatdash = &p
 	}
 	return &c
@@ -98,74 +109,41 @@ func (st *stored) clone() *stored {
 func (s *Server) current(api subkit.API) []*stored {
 	var out []*stored
 	for _, st := range s.subs {
-		if st.sub.API == api && st.replacedBy == "" {
+		if st.api == api && st.replacedBy == "" {
 			out = append(out, st.clone())
 		}
 	}
 	return out
 }
 
-// Subscriptions returns the subscriptions the server holds for api, oldest
-// first. A Chargeflow subscription that a later create replaced on its
-// dispute is not held any more.
-func (s *Server) Subscriptions(api subkit.API) []Subscription {
+// held returns the typed records of the subscriptions of api the server
+// holds now, oldest first.
+func held[T any](s *Server, api subkit.API, typed func(*stored) *T) []T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Subscription
+	var out []T
 	for _, st := range s.current(api) {
-		out = append(out, st.sub)
+		out = append(out, *typed(st))
 	}
 	return out
 }
 
-// PolarSubscriptions returns the Polar subscriptions the server holds,
-// oldest first.
+// PolarSubscriptions returns copies of the Polar subscriptions the server
+// holds, oldest first.
 func (s *Server) PolarSubscriptions() []PolarSubscription {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []PolarSubscription
-	for _, st := range s.current(subkit.Polar) {
-		out = append(out, *st.polar)
-	}
-	return out
+	return held(s, subkit.Polar, func(st *stored) *PolarSubscription { return st.polar })
 }
 
-// ChargeflowSubscriptions returns the Chargeflow subscriptions the server
-// holds, one per dispute at most, oldest first.
+// ChargeflowSubscriptions returns copies of the Chargeflow subscriptions the
+// server holds, one per dispute at most, oldest first: a subscription that
+// a later create replaced on its dispute is not held any more (the
+// request that created it still lists it in Request.Created).
 func (s *Server) ChargeflowSubscriptions() []ChargeflowSubscription {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []ChargeflowSubscription
-	for _, st := range s.current(subkit.Chargeflow) {
-		out = append(out, *st.chargeflow)
-	}
-	return out
+	return held(s, subkit.Chargeflow, func(st *stored) *ChargeflowSubscription { return st.chargeflow })
 }
 
-// ChatDashSubscriptions returns the ChatDash subscription schedules the
-// server holds, oldest first.
+// ChatDashSubscriptions returns copies of the ChatDash subscription
+// schedules the server holds, oldest first.
 func (s *Server) ChatDashSubscriptions() []ChatDashSubscription {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []ChatDashSubscription
-	for _, st := range s.current(subkit.ChatDash) {
-		out = append(out, *st.chatdash)
-	}
-	return out
-}
-
-// CreatedBy returns the subscriptions that the request with ID requestID (its
-// X-Request-Id) created: none or one, including one that was since replaced.
-// A test can tell with it whether one call created more than one
-// subscription across its attempts, using Requests to list the attempts.
-func (s *Server) CreatedBy(requestID string) []Subscription {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Subscription
-	for _, st := range s.subs {
-		if st.sub.RequestID == requestID {
-			out = append(out, st.clone().sub)
-		}
-	}
-	return out
+	return held(s, subkit.ChatDash, func(st *stored) *ChatDashSubscription { return st.chatdash })
 }

@@ -10,9 +10,7 @@ import (
 	"github.com/subkit-go/subkit"
 )
 
-const connectPath = "/v1/public/stripe/connect/accounts/"
-
-// connectCreate creates a ChatDash schedule on account starting at start
+// connectCreateRaw creates a ChatDash schedule on account starting at start
 // (Unix seconds) and returns the answered body.
 func connectCreateRaw(t *testing.T, s *Server, account string, start int64) string {
 	t.Helper()

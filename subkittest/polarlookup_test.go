@@ -76,7 +76,7 @@ func TestPolarListFilters(t *testing.T) {
 		{"external_customer_id=usr_1337", []string{c}},
 		{"external_customer_id=usr_1337&external_customer_id=other", []string{c}},
 		{"external_customer_id=", nil},
-		{"organization_id=" + s.PolarOrganizationID(), []string{d, c, b, a}},
+		{"organization_id=" + s.polar.orgID, []string{d, c, b, a}},
 		{"organization_id=" + productID, nil},
 		{"discount_id=" + productID, nil},
 		{"status=active", []string{d, c, b, a}},

@@ -9,8 +9,6 @@ import (
 	"github.com/subkit-go/subkit"
 )
 
-const disputePath = "/public/2025-04-01/disputes/"
-
 // disputeHead is the dispute object's own keys.
 const disputeKeys = "amount,created_at,currency,due_by,id,reason,source,source_id,stage,status"
 
