@@ -130,13 +130,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var info subkit.ResponseInfo
 	sub, err := client.Subscriptions.CreateForDispute(ctx, *dispute, p, subkit.WithResponseInfo(&info))
 	if err != nil {
-		explain.Error(stdout, err, explain.Words{
-			Credential: "API key (CHARGEFLOW_API_KEY)", Refused: "the API key was refused",
-			MayExist: "the subscription may have been recorded",
-			Advice:   []string{"Do not simply retry: look it up first (below)."},
-			Nothing:  "nothing was recorded",
-		})
-		fmt.Fprintf(stdout, "call:     HTTP %d, request ID %q, %d attempt(s)\n", info.StatusCode, info.RequestID, info.Attempts)
+		explain.Error(stdout, subkit.Chargeflow, err, info)
 		if errors.Is(err, subkit.ErrOutcomeUnknown) {
 			lookUp(ctx, stdout, client, *dispute, p.SourceID)
 		}
@@ -148,13 +142,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "created:  %s, status %s, source_id %s, plan %q\n", sub.ID, sub.Status, sub.SourceID, sub.PlanName)
 	fmt.Fprintf(stdout, "          every %d %s from %s, %s, collected %s",
-		sub.FrequencyCount, sub.Frequency, when(sub.StartDate), sub.PricingModel, sub.CollectionMethod)
+		sub.FrequencyCount, sub.Frequency, explain.Date(sub.StartDate), sub.PricingModel, sub.CollectionMethod)
 	if sub.CancellationDate != nil {
-		fmt.Fprintf(stdout, ", cancelled %s (%s)", when(sub.CancellationDate), sub.CancellationReason)
+		fmt.Fprintf(stdout, ", cancelled %s (%s)", explain.Date(sub.CancellationDate), sub.CancellationReason)
 	}
 	fmt.Fprintln(stdout)
-	fmt.Fprintf(stdout, "call:     HTTP %d, request ID %s, %d attempt(s), outcome %s\n",
-		info.StatusCode, info.RequestID, info.Attempts, info.Outcome)
+	explain.Call(stdout, info)
 	return 0
 }
 
@@ -176,10 +169,9 @@ func lookUp(ctx context.Context, w io.Writer, client *subkit.Client, dispute, so
 	sub, err := client.Subscriptions.GetForDispute(ctx, dispute)
 	switch {
 	case errors.Is(err, subkit.ErrNotFound):
-		fmt.Fprintln(w, "look-up:  GetForDispute: the dispute holds no subscription (ErrNotFound):")
-		fmt.Fprintln(w, "          the create did not happen (if the server may still be working on it, look again\n          a little later before sending it again)")
+		explain.NotCreated(w, "GetForDispute (ErrNotFound)")
 	case err != nil:
-		fmt.Fprintf(w, "look-up:  failed too (%v): the outcome stays unknown; look again later\n", err)
+		explain.LookUpFailed(w, err)
 	case sub.SourceID == sourceID:
 		fmt.Fprintf(w, "look-up:  GetForDispute: the dispute holds %s with source_id %s:\n", sub.ID, sub.SourceID)
 		fmt.Fprintln(w, "          the create happened; do not send it again")
@@ -217,11 +209,4 @@ func short(s string) string {
 		return s[:20] + "…(" + fmt.Sprint(len(s)) + " characters)"
 	}
 	return s
-}
-
-func when(t *time.Time) string {
-	if t == nil {
-		return "-"
-	}
-	return t.UTC().Format(time.DateOnly)
 }

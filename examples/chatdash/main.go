@@ -121,13 +121,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var info subkit.ResponseInfo
 	sub, err := client.Subscriptions.CreateConnect(ctx, *account, p, subkit.WithResponseInfo(&info))
 	if err != nil {
-		explain.Error(stdout, err, explain.Words{
-			Credential: "agency key (CHATDASH_AGENCY_KEY)", Refused: "the agency key was refused",
-			MayExist: "the schedule may exist",
-			Advice:   []string{"Do not simply retry: a second create makes a second schedule. Look first (below)."},
-			Nothing:  "nothing was created",
-		})
-		fmt.Fprintf(stdout, "call:     HTTP %d, request ID %q, %d attempt(s)\n", info.StatusCode, info.RequestID, info.Attempts)
+		explain.Error(stdout, subkit.ChatDash, err, info)
 		if errors.Is(err, subkit.ErrOutcomeUnknown) {
 			lookUp(ctx, stdout, client, *account, p)
 		}
@@ -141,9 +135,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "          customer %s <%s>, product %s %q, prices %v\n",
 		sub.Customer.ID, sub.Customer.Email, sub.Product.ID, sub.Product.Name, sub.PriceIDs)
 	fmt.Fprintf(stdout, "          agents %q, automatic tax %t, coupon %q, period %s → %s\n",
-		sub.Agents, sub.AutomaticTax, sub.Coupon, when(sub.CurrentPeriodStart), when(sub.CurrentPeriodEnd))
-	fmt.Fprintf(stdout, "call:     HTTP %d, request ID %s, %d attempt(s), outcome %s\n",
-		info.StatusCode, info.RequestID, info.Attempts, info.Outcome)
+		sub.Agents, sub.AutomaticTax, sub.Coupon, explain.Date(sub.CurrentPeriodStart), explain.Date(sub.CurrentPeriodEnd))
+	explain.Call(stdout, info)
 	return 0
 }
 
@@ -170,7 +163,7 @@ func lookUp(ctx context.Context, w io.Writer, client *subkit.Client, account str
 	var matches []string
 	for sub, err := range client.Subscriptions.ListConnect(ctx, account, &subkit.ConnectListParams{Status: subkit.ConnectListScheduled}) {
 		if err != nil {
-			fmt.Fprintf(w, "look-up:  failed too (%v): the outcome stays unknown; look again later\n", err)
+			explain.LookUpFailed(w, err)
 			return
 		}
 		if sub.Product.ID == p.SelectedProduct.ProductID && sub.StartDate != nil && sub.StartDate.Unix() == start {
@@ -178,8 +171,7 @@ func lookUp(ctx context.Context, w io.Writer, client *subkit.Client, account str
 		}
 	}
 	if len(matches) == 0 {
-		fmt.Fprintln(w, "look-up:  ListConnect(scheduled) shows no schedule for this product and start date:")
-		fmt.Fprintln(w, "          the create did not happen (if the server may still be working on it, look again\n          a little later before sending it again)")
+		explain.NotCreated(w, "ListConnect(scheduled) for this product and start date")
 		return
 	}
 	fmt.Fprintf(w, "look-up:  ListConnect(scheduled) shows %v for this product and start date:\n", matches)
@@ -210,11 +202,4 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
-}
-
-func when(t *time.Time) string {
-	if t == nil {
-		return "-"
-	}
-	return t.UTC().Format("2006-01-02")
 }

@@ -136,15 +136,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			ProductID: *product, CustomerID: *customer, Metadata: md}, subkit.WithResponseInfo(&info))
 	}
 	if err != nil {
-		explain.Error(stdout, err, explain.Words{
-			Credential: "access token (POLAR_ACCESS_TOKEN)",
-			Refused:    "the token was refused (a sandbox token on production, or the reverse?)",
-			MayExist:   "the subscription may exist",
-			Advice: []string{"Do not simply retry: look it up first (below). subkit.WithIdempotencyKey",
-				"makes the SDK do that by itself."},
-			Nothing: "nothing was created",
-		})
-		fmt.Fprintf(stdout, "call:     HTTP %d, request ID %q, %d attempt(s)\n", info.StatusCode, info.RequestID, info.Attempts)
+		explain.Error(stdout, subkit.Polar, err, info)
 		if errors.Is(err, subkit.ErrOutcomeUnknown) {
 			lookUp(ctx, stdout, client, *product, *customer, *external, md)
 		}
@@ -161,9 +153,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "created:  %s, status %s, customer %s <%s>\n", sub.ID, sub.Status, sub.CustomerID, email)
 	fmt.Fprintf(stdout, "          product %q: %d %s every %d %s, period %s → %s, metadata %s\n",
 		sub.Product.Name, sub.Amount, sub.Currency, sub.RecurringIntervalCount, sub.RecurringInterval,
-		sub.CurrentPeriodStart.UTC().Format(time.DateOnly), when(sub.CurrentPeriodEnd), show(sub.Metadata))
-	fmt.Fprintf(stdout, "call:     HTTP %d, request ID %s, %d attempt(s), outcome %s\n",
-		info.StatusCode, info.RequestID, info.Attempts, info.Outcome)
+		sub.CurrentPeriodStart.UTC().Format(time.DateOnly), explain.Date(sub.CurrentPeriodEnd), show(sub.Metadata))
+	explain.Call(stdout, info)
 	return 0
 }
 
@@ -204,15 +195,14 @@ func lookUp(ctx context.Context, w io.Writer, client *subkit.Client, product, cu
 	var found []string
 	for sub, err := range client.Subscriptions.List(ctx, filter) {
 		if err != nil {
-			fmt.Fprintf(w, "look-up:  failed too (%v): the outcome stays unknown; look again later\n", err)
+			explain.LookUpFailed(w, err)
 			return
 		}
 		found = append(found, sub.ID)
 	}
 	by := "product, customer and metadata " + show(md)
 	if len(found) == 0 {
-		fmt.Fprintf(w, "look-up:  List by %s finds nothing:\n", by)
-		fmt.Fprintln(w, "          the create did not happen (if the server may still be working on it, look again\n          a little later before sending it again)")
+		explain.NotCreated(w, "List by "+by)
 		return
 	}
 	fmt.Fprintf(w, "look-up:  List by %s finds %v:\n", by, found)
@@ -277,11 +267,4 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
-}
-
-func when(t *time.Time) string {
-	if t == nil {
-		return "-"
-	}
-	return t.UTC().Format(time.DateOnly)
 }
