@@ -18,7 +18,6 @@ import (
 
 	"github.com/subkit-go/subkit"
 	"github.com/subkit-go/subkit/examples/internal/fakefault"
-	"github.com/subkit-go/subkit/subkittest"
 )
 
 // Config says what an example calls.
@@ -128,89 +127,6 @@ func (f *Flags) check() error {
 	return nil
 }
 
-// startLive calls each API whose credential and IDs are set, and says why it
-// skips the others.
-func (f *Flags) startLive(stdout, stderr io.Writer) (*Env, int) {
-	env := &Env{IDs: f.ids, Fault: f.fault}
-	var skipped, calls []string
-	for _, api := range f.cfg.APIs {
-		if why := f.cannotCall(api); why != "" {
-			skipped = append(skipped, apiName(api)+": "+why)
-			continue
-		}
-		env.apis = append(env.apis, api)
-		calls = append(calls, f.describe(api))
-	}
-	if len(env.apis) == 0 {
-		fmt.Fprintf(stderr, "%s: -live has nothing to call:\n  %s\nRun without -live to use the built-in fake APIs; -h lists the flags.\n",
-			f.fs.Name(), strings.Join(skipped, "\n  "))
-		return nil, 2
-	}
-	opts := []subkit.Option{subkit.WithEnv(), subkit.WithTimeout(f.timeout), subkit.WithUserAgent(f.userAgent())}
-	if !f.polarProd {
-		opts = append(opts, subkit.WithPolarSandbox())
-	}
-	client, err := subkit.New(opts...)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", f.fs.Name(), err) // never carries a credential
-		return nil, 2
-	}
-	env.Client = client
-	fmt.Fprintf(stdout, "real APIs: %s\n", strings.Join(calls, ", "))
-	for _, s := range skipped {
-		fmt.Fprintf(stdout, "skipped:   %s\n", s)
-	}
-	return env, 0
-}
-
-// cannotCall says why -live cannot call api, "" when it can.
-func (f *Flags) cannotCall(api subkit.API) string {
-	if strings.TrimSpace(os.Getenv(credentialVar(api))) == "" {
-		return credentialVar(api) + " is not set"
-	}
-	if missing := f.missing(api); len(missing) > 0 {
-		return "needs " + strings.Join(missing, ", ") + " (real IDs)"
-	}
-	return ""
-}
-
-// describe names api as -live calls it.
-func (f *Flags) describe(api subkit.API) string {
-	switch {
-	case api == subkit.Chargeflow:
-		return "Chargeflow (its live account: Chargeflow has no sandbox)"
-	case api == subkit.Polar && f.polarProd:
-		return "Polar (production)"
-	case api == subkit.Polar:
-		return "Polar (sandbox)"
-	}
-	return apiName(api)
-}
-
-// startFake starts the fake, seeds it with the IDs and queues the fault.
-func (f *Flags) startFake(stdout, stderr io.Writer) (*Env, int) {
-	srv := subkittest.NewServer()
-	seed(srv, f.cfg.APIs, f.ids, f.fault == "refused")
-	opts := []subkit.Option{subkit.WithTimeout(f.timeout), subkit.WithUserAgent(f.userAgent()),
-		// Short backoffs keep the examples quick; a Retry-After is still honoured.
-		subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second})}
-	for _, api := range f.cfg.APIs {
-		opts = append(opts, fakefault.Apply(srv, api, f.fault)...)
-	}
-	client, err := srv.Client(opts...)
-	if err != nil {
-		srv.Close()
-		fmt.Fprintf(stderr, "%s: %v\n", f.fs.Name(), err)
-		return nil, 1
-	}
-	fmt.Fprintf(stdout, "fake APIs: subkittest at %s", srv.URL())
-	if f.cfg.Faults {
-		fmt.Fprintf(stdout, ", fault: %s", f.fault)
-	}
-	fmt.Fprintln(stdout)
-	return &Env{Client: client, IDs: f.ids, Fault: f.fault, Fake: srv, apis: f.cfg.APIs}, 0
-}
-
 func (f *Flags) userAgent() string { return "subkit-example-" + f.fs.Name() }
 
 // flagName is the name of one of api's flags.
@@ -219,27 +135,4 @@ func (f *Flags) flagName(api subkit.API, name string) string {
 		return string(api) + "-" + name
 	}
 	return name
-}
-
-// apiName is api's name as people write it.
-func apiName(api subkit.API) string {
-	name, _ := names(api)
-	return name
-}
-
-// credentialVar is the environment variable subkit.WithEnv reads api's
-// credential from.
-func credentialVar(api subkit.API) string {
-	_, env := names(api)
-	return env
-}
-
-func names(api subkit.API) (name, credentialVar string) {
-	switch api {
-	case subkit.ChatDash:
-		return "ChatDash", "CHATDASH_AGENCY_KEY"
-	case subkit.Chargeflow:
-		return "Chargeflow", "CHARGEFLOW_API_KEY"
-	}
-	return "Polar", "POLAR_ACCESS_TOKEN"
 }

@@ -2,11 +2,38 @@ package setup
 
 import (
 	"fmt"
+	"io"
 	"regexp"
+	"time"
 
 	"github.com/subkit-go/subkit"
+	"github.com/subkit-go/subkit/examples/internal/fakefault"
 	"github.com/subkit-go/subkit/subkittest"
 )
+
+// startFake starts the fake, seeds it with the IDs and queues the fault.
+func (f *Flags) startFake(stdout, stderr io.Writer) (*Env, int) {
+	srv := subkittest.NewServer()
+	seed(srv, f.cfg.APIs, f.ids, f.fault == "refused")
+	opts := []subkit.Option{subkit.WithTimeout(f.timeout), subkit.WithUserAgent(f.userAgent()),
+		// Short backoffs keep the examples quick; a Retry-After is still honoured.
+		subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second})}
+	for _, api := range f.cfg.APIs {
+		opts = append(opts, fakefault.Apply(srv, api, f.fault)...)
+	}
+	client, err := srv.Client(opts...)
+	if err != nil {
+		srv.Close()
+		fmt.Fprintf(stderr, "%s: %v\n", f.fs.Name(), err)
+		return nil, 1
+	}
+	fmt.Fprintf(stdout, "fake APIs: subkittest at %s", srv.URL())
+	if f.cfg.Faults {
+		fmt.Fprintf(stdout, ", fault: %s", f.fault)
+	}
+	fmt.Fprintln(stdout)
+	return &Env{Client: client, IDs: f.ids, Fault: f.fault, Fake: srv, apis: f.cfg.APIs}, 0
+}
 
 // The forms the fake's seeding accepts; it panics on others. An ID in
 // another form is not seeded: the SDK's validation refuses it before
