@@ -39,6 +39,10 @@ func main() {
 func run(w io.Writer) error {
 	srv := subkittest.NewServer()
 	defer srv.Close()
+	// The objects the creates name, registered as they exist on the real APIs.
+	srv.AddPolarProduct(subkittest.PolarProduct{ID: productID, Name: "Community"})
+	srv.AddPolarCustomer(subkittest.PolarCustomer{ID: customerID, Name: "Ada"})
+	srv.AddChargeflowDispute(subkittest.ChargeflowDispute{ID: disputeID})
 	client, err := srv.Client(subkit.WithRetryPolicy(subkit.RetryPolicy{
 		MinBackoff: 10 * time.Millisecond,
 		SettleTime: 200 * time.Millisecond, // how long a create may still be running on the server
