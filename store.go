@@ -89,7 +89,6 @@ const (
 	RecordTTL = 24 * time.Hour
 )
 
-
 // MemoryStore is an IdempotencyStore in the memory of one process: the
 // default store of every Client (one per Client). Share one between the
 // Clients of a process with WithIdempotencyStore; processes share nothing
