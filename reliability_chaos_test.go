@@ -169,13 +169,16 @@ type chaosTally struct {
 	duplicates, falseFailures     int
 	lostSuccesses, unknownApplied int // successes without their subscription; unknowns that had happened
 	requests                      int
+	limited                       int // requests the server's own rate limit refused (not a RateLimited fault)
+	rateLimitedCalls              int // calls that ended with ErrRateLimited
 	errorKinds                    map[string]int
 	faults                        map[string]int
 }
 
 func (t chaosTally) String() string {
-	return fmt.Sprintf("calls=%d ok=%d unknown=%d (applied %d) definite=%d duplicates=%d false_failures=%d lost_successes=%d requests=%d",
-		t.calls, t.ok, t.unknown, t.unknownApplied, t.definite, t.duplicates, t.falseFailures, t.lostSuccesses, t.requests)
+	return fmt.Sprintf("calls=%d ok=%d unknown=%d (applied %d) definite=%d duplicates=%d false_failures=%d lost_successes=%d requests=%d limited=%d rate_limited_calls=%d",
+		t.calls, t.ok, t.unknown, t.unknownApplied, t.definite, t.duplicates, t.falseFailures, t.lostSuccesses, t.requests,
+		t.limited, t.rateLimitedCalls)
 }
 
 func chaosSeed(t *testing.T) uint64 {
@@ -381,6 +384,9 @@ func runChaos(t *testing.T, ca chaosAPI, plan chaosPlan, rng *rand.Rand, calls, 
 			f = "(none left)"
 		}
 		tally.faults[f]++
+		if r.Status == 429 && !strings.HasPrefix(r.Fault, "rate limited") {
+			tally.limited++ // the server's own limiter, under a fault that handled the request or none
+		}
 		if len(r.Created) == 0 {
 			continue
 		}
@@ -396,6 +402,9 @@ func runChaos(t *testing.T, ca chaosAPI, plan chaosPlan, rng *rand.Rand, calls, 
 		t.Errorf("the server holds %d subscriptions, its requests created %d", held, totalCreated)
 	}
 	for i, res := range results {
+		if errors.Is(res.err, subkit.ErrRateLimited) {
+			tally.rateLimitedCalls++
+		}
 		subs := created[markers[i]]
 		if len(subs) > 1 {
 			tally.duplicates++
