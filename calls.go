@@ -10,6 +10,10 @@ type callSettings struct {
 	info   *ResponseInfo
 	key    string
 	hasKey bool
+	// looked is the caller's own key look-up (WithKeyLookup); hasLooked
+	// tells an empty one from none.
+	looked    []*Subscription
+	hasLooked bool
 }
 
 // collectCallOptions gathers a call's options at its very start.
@@ -52,6 +56,20 @@ func finish[T any](cs callSettings, info ResponseInfo, out *T, err error) (*T, e
 // create fails with ErrInvalidParams. Look-ups ignore the option.
 func WithIdempotencyKey(key string) CallOption {
 	return CallOption{apply: func(cs *callSettings) { cs.key, cs.hasKey = key, true }}
+}
+
+// WithKeyLookup gives a keyed Polar create (WithIdempotencyKey) the result
+// of a key-only look-up the caller has just made with FindByIdempotencyKeys:
+// subs are the subscriptions that carry the key, possibly none. The create
+// then decides from them instead of looking the key up itself — it replays
+// the one that matches (OutcomeReplayed), refuses one made for another
+// product or customer (ErrIdempotencyConflict), and creates when there is
+// none — so a batch of creates costs one look-up per page of keys instead of
+// one per create. The idempotency store is consulted first, as always, so
+// overlapping calls stay serialised. Pass only a fresh look-up: a create
+// under the key made after it is not in subs. Ignored by other calls.
+func WithKeyLookup(subs []*Subscription) CallOption {
+	return CallOption{apply: func(cs *callSettings) { cs.looked, cs.hasLooked = subs, true }}
 }
 
 // WithResponseInfo fills *dst when the call returns, error or not: the status
