@@ -52,9 +52,9 @@ type Store struct {
 }
 
 // NewStore returns a Store that keeps its locks and records in rdb under
-// DefaultPrefix. rdb may be a *redis.Client, a *redis.ClusterClient, a
-// failover client or a *redis.Ring (see the package documentation for what
-// each guarantees). Every call passes its context to rdb; set
+// DefaultPrefix. rdb may be a *redis.Client (a failover client included) or
+// a *redis.ClusterClient; the package documentation says what each
+// guarantees, and why a *redis.Ring is not recommended. Every call passes its context to rdb; set
 // ContextTimeoutEnabled in rdb's options so that a context's deadline also
 // bounds a Redis that stops answering (without it go-redis bounds each try by
 // its ReadTimeout, 3 s by default, and retries MaxRetries times). A nil rdb
