@@ -1,6 +1,6 @@
 module github.com/subkit-go/subkit
 
-go 1.26.0
+go 1.24.0
 
 require (
 	github.com/google/go-querystring v1.2.0
@@ -9,7 +9,7 @@ require (
 	github.com/redis/go-redis/v9 v9.22.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
-	golang.org/x/time v0.16.0
+	golang.org/x/time v0.14.0
 )
 
 require (
