@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -38,11 +39,12 @@ type Client struct {
 	lease     time.Duration // of a keyed create's lock in store
 }
 
-// apiConfig is where one API lives and the credential it takes.
+// apiConfig is where one API lives, the credential it takes and what paces it.
 type apiConfig struct {
-	spec apiSpec
-	base string // scheme://host[:port][/prefix], no trailing slash
-	cred secret
+	spec    apiSpec
+	base    string // scheme://host[:port][/prefix], no trailing slash
+	cred    secret
+	limiter Limiter // nil: not paced
 }
 
 // Option configures a Client in New. Make one with the With… functions.
@@ -64,6 +66,8 @@ type settings struct {
 	product    string
 	store      IdempotencyStore
 	lease      time.Duration
+	limiters   [numAPIs]Limiter
+	limiterSet [numAPIs]bool // WithRateLimiter was given, nil included
 }
 
 // WithAgencyKey sets the ChatDash agency API key, sent as the raw
@@ -268,6 +272,29 @@ func WithIdempotencyLease(d time.Duration) Option {
 	}}
 }
 
+// WithRateLimiter makes every request to api — creates, look-ups, and each
+// retry — wait on l first (design rule 13); a nil l turns pacing off. By
+// default Polar's own servers are paced to their published limit
+// (PolarRateLimit a minute in production, PolarSandboxRateLimit in the
+// sandbox) by a NewLimiter of the Client's own, so that one Client never
+// draws Polar's 429; a base URL on another host (a fake, a proxy) and the
+// other APIs are not paced unless asked. Clients that share an API's budget
+// (several in one process, or a fleet: subkitredis.NewLimiter) must share
+// one Limiter.
+func WithRateLimiter(api API, l Limiter) Option {
+	return Option{func(s *settings) error {
+		spec, ok := specFor(api)
+		if !ok {
+			return fmt.Errorf("WithRateLimiter: unknown API %q", string(api))
+		}
+		if v := reflect.ValueOf(l); v.Kind() == reflect.Pointer && v.IsNil() {
+			l = nil // a typed nil, such as (*rate.Limiter)(nil), turns pacing off too
+		}
+		s.limiters[spec.index], s.limiterSet[spec.index] = l, true
+		return nil
+	}}
+}
+
 // New makes a Client. It needs at least one credential (WithAgencyKey,
 // WithChargeflowKey, WithOrganizationToken or WithEnv); a call to an API
 // without one fails with ErrMissingCredential before anything is sent. New
@@ -313,6 +340,10 @@ func New(opts ...Option) (*Client, error) {
 		}
 		if cfg.cred.isSet() {
 			configured++
+		}
+		cfg.limiter = defaultLimiter(api, cfg.base)
+		if s.limiterSet[spec.index] {
+			cfg.limiter = s.limiters[spec.index]
 		}
 		c.apis[spec.index] = cfg
 	}

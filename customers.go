@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/google/go-querystring/query"
@@ -60,16 +60,11 @@ const polarSubscriptionsPath = "/v1/subscriptions/"
 //
 // Polar API: POST /v1/subscriptions/ (https://polar.sh/docs/api-reference/subscriptions/create)
 func (s *SubscriptionsService) CreateForCustomer(ctx context.Context, p *CustomerSubscriptionParams, opts ...CallOption) (*Subscription, error) {
-	cs := collectCallOptions(opts)
-	var v validate.Problems
-	if p == nil {
-		v.Add("", validate.CodeRequired, "params are required")
-		return finish[Subscription](cs, ResponseInfo{API: Polar}, nil, invalid(Polar, v))
+	var body *polarCreateBody
+	if p != nil {
+		body = &polarCreateBody{ProductID: p.ProductID, CustomerID: p.CustomerID, Metadata: p.Metadata}
 	}
-	v.UUID4("product_id", p.ProductID)
-	v.UUID4("customer_id", p.CustomerID)
-	return s.createPolar(ctx, v, &polarCreateBody{ProductID: validate.CanonicalUUID(p.ProductID),
-		CustomerID: validate.CanonicalUUID(p.CustomerID), Metadata: p.Metadata}, cs)
+	return s.createPolar(ctx, body, false, opts)
 }
 
 // CreateForExternalCustomer subscribes the customer whose external ID is
@@ -78,21 +73,31 @@ func (s *SubscriptionsService) CreateForCustomer(ctx context.Context, p *Custome
 //
 // Polar API: POST /v1/subscriptions/ (https://polar.sh/docs/api-reference/subscriptions/create)
 func (s *SubscriptionsService) CreateForExternalCustomer(ctx context.Context, p *ExternalCustomerSubscriptionParams, opts ...CallOption) (*Subscription, error) {
+	var body *polarCreateBody
+	if p != nil {
+		body = &polarCreateBody{ProductID: p.ProductID, ExternalCustomerID: p.ExternalCustomerID, Metadata: p.Metadata}
+	}
+	return s.createPolar(ctx, body, true, opts)
+}
+
+// createPolar validates body (nil: no params) for its shape, external or
+// not, puts the key into the metadata of a keyed create, and sends. UUIDs are
+// sent in canonical form.
+func (s *SubscriptionsService) createPolar(ctx context.Context, body *polarCreateBody, external bool, opts []CallOption) (*Subscription, error) {
 	cs := collectCallOptions(opts)
 	var v validate.Problems
-	if p == nil {
+	if body == nil {
 		v.Add("", validate.CodeRequired, "params are required")
 		return finish[Subscription](cs, ResponseInfo{API: Polar}, nil, invalid(Polar, v))
 	}
-	v.UUID4("product_id", p.ProductID)
-	v.Text("external_customer_id", p.ExternalCustomerID, 1, 0)
-	return s.createPolar(ctx, v, &polarCreateBody{ProductID: validate.CanonicalUUID(p.ProductID),
-		ExternalCustomerID: p.ExternalCustomerID, Metadata: p.Metadata}, cs)
-}
-
-// createPolar finishes validation (metadata, and the idempotency key when the
-// create is keyed), puts the key into the metadata, and sends.
-func (s *SubscriptionsService) createPolar(ctx context.Context, v validate.Problems, body *polarCreateBody, cs callSettings) (*Subscription, error) {
+	v.UUID4("product_id", body.ProductID)
+	body.ProductID = validate.CanonicalUUID(body.ProductID)
+	if external {
+		v.Text("external_customer_id", body.ExternalCustomerID, 1, 0)
+	} else {
+		v.UUID4("customer_id", body.CustomerID)
+		body.CustomerID = validate.CanonicalUUID(body.CustomerID)
+	}
 	key, keyed := s.client.idempotencyKey(cs)
 	rules := validate.PolarMetadata()
 	rules.Reserved = []string{reservedMetadataKey}
@@ -118,7 +123,7 @@ func (s *SubscriptionsService) createPolar(ctx context.Context, v validate.Probl
 		withKey := *body
 		withKey.Metadata = md
 		r.body = &withKey
-		r.keyed = &keyedCreate{key: key, callerKey: cs.hasKey, fingerprint: body.fingerprint(), find: s.polarFinder(body, key, out)}
+		r.keyed = &keyedCreate{key: key, callerKey: cs.hasKey, fingerprint: body.fingerprint(), find: s.polarFinder(body, key, out, cs)}
 	}
 	info, err := s.client.do(ctx, r, out)
 	return finish(cs, info, out, err)
@@ -151,8 +156,6 @@ type polarListQuery struct {
 	CustomerID         []string             `url:"customer_id,omitempty"`
 	ExternalCustomerID []string             `url:"external_customer_id,omitempty"`
 	Status             []SubscriptionStatus `url:"status,omitempty"`
-	Page               int                  `url:"page"`
-	Limit              int                  `url:"limit"`
 }
 
 type polarPage struct {
@@ -225,19 +228,22 @@ func (s *SubscriptionsService) List(ctx context.Context, p *SubscriptionListPara
 // and what the call learned.
 func (s *SubscriptionsService) listPage(ctx context.Context, p *SubscriptionListParams, page int) ([]*Subscription, int, ResponseInfo, error) {
 	q, err := query.Values(polarListQuery{ProductID: canonicalUUIDs(p.ProductIDs), CustomerID: canonicalUUIDs(p.CustomerIDs),
-		ExternalCustomerID: p.ExternalCustomerIDs, Status: p.Statuses, Page: page, Limit: pageLimit(p.PageSize)})
+		ExternalCustomerID: p.ExternalCustomerIDs, Status: p.Statuses})
 	if err != nil {
 		return nil, 0, ResponseInfo{API: Polar}, err
 	}
-	keys := make([]string, 0, len(p.Metadata))
-	for k := range p.Metadata {
-		keys = append(keys, k)
+	for k, val := range p.Metadata {
+		q.Add("metadata["+k+"]", val)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		q.Add("metadata["+k+"]", p.Metadata[k])
-	}
+	return s.listPageOf(ctx, q, page, pageLimit(p.PageSize))
+}
+
+// listPageOf fetches page of the list that filters q selects.
+func (s *SubscriptionsService) listPageOf(ctx context.Context, q url.Values, page, limit int) ([]*Subscription, int, ResponseInfo, error) {
+	q.Set("page", strconv.Itoa(page))
+	q.Set("limit", strconv.Itoa(limit))
 	var out polarPage
+	// Encode sorts by key: the same filters always make the same URL.
 	info, err := s.client.do(ctx, &request{api: Polar, method: http.MethodGet, path: polarSubscriptionsPath, query: q.Encode()}, &out)
 	return out.Items, out.Pagination.MaxPage, info, err
 }
@@ -303,32 +309,132 @@ func canonicalUUIDs(ids []string) []string {
 
 // polarFinder finds a keyed Polar create by the key in its metadata alone, so
 // that the key used for another product or customer shows as a conflict, and
-// fills out with it. Only an item that carries the key counts: a server or
-// proxy that ignored the filter must not make a stranger's subscription look
-// like this create.
-func (s *SubscriptionsService) polarFinder(body *polarCreateBody, key string, out *Subscription) finder {
+// fills out with it. With the caller's own look-up (WithKeyLookup), the
+// first look decides from it without a request.
+func (s *SubscriptionsService) polarFinder(body *polarCreateBody, key string, out *Subscription, cs callSettings) finder {
 	p := &SubscriptionListParams{Metadata: map[string]string{reservedMetadataKey: key}}
+	looked, hasLooked := cs.looked, cs.hasLooked
 	return func(ctx context.Context) (match, ResponseInfo, error) {
+		if hasLooked {
+			hasLooked = false // settling after a failure looks again for real
+			return body.find(key, looked, out), ResponseInfo{API: Polar}, nil
+		}
 		items, _, info, err := s.listPage(ctx, p, 1)
 		if err != nil {
 			return notFound, info, err
 		}
-		m := notFound
-		// Newest first; should there be several (a key reused outside the
-		// SDK), the oldest is the one the first call created.
-		for i := len(items) - 1; i >= 0; i-- {
-			sub := items[i]
-			if sub.IdempotencyKey() != key {
+		return body.find(key, items, out), info, nil
+	}
+}
+
+// find picks the create body describes among items, filling out with it.
+// Only an item that carries the key counts: a server or proxy that ignored
+// the filter must not make a stranger's subscription look like this create.
+// An item with the key made for another product or customer is a conflict.
+func (b *polarCreateBody) find(key string, items []*Subscription, out *Subscription) match {
+	m := notFound
+	// Newest first; should there be several (a key reused outside the SDK),
+	// the oldest is the one the first call created.
+	for i := len(items) - 1; i >= 0; i-- {
+		sub := items[i]
+		if sub == nil || sub.IdempotencyKey() != key {
+			continue
+		}
+		if b.matches(sub) {
+			*out = *sub
+			return found
+		}
+		m = conflict
+	}
+	return m
+}
+
+// FindByIdempotencyKeys returns the Polar subscriptions that carry one of
+// keys as their idempotency key (made by keyed creates under those keys),
+// grouped by key; a key without one is absent from the map. It asks for many
+// keys at once — Polar ORs repeated metadata filters — in as few requests as
+// the query's length allows (at most 100 keys a request), which is how a
+// batch of keyed creates checks its keys: pass each key's slice, even an
+// empty one, to that create with WithKeyLookup. WithResponseInfo describes
+// the last request, with the attempts of all of them.
+//
+// Polar API: GET /v1/subscriptions/?metadata[subkit_idempotency_key]=K1&metadata[subkit_idempotency_key]=K2…
+// (https://polar.sh/docs/api-reference/subscriptions/list)
+func (s *SubscriptionsService) FindByIdempotencyKeys(ctx context.Context, keys []string, opts ...CallOption) (map[string][]*Subscription, error) {
+	cs := collectCallOptions(opts)
+	var v validate.Problems
+	for i, k := range keys {
+		v.Text(fmt.Sprintf("keys[%d]", i), k, 1, 500)
+	}
+	if err := invalid(Polar, v); err != nil {
+		_, err = finish[Subscription](cs, ResponseInfo{API: Polar}, nil, err)
+		return nil, err
+	}
+	total := ResponseInfo{API: Polar}
+	defer func() { _, _ = finish[Subscription](cs, total, nil, nil) }()
+	found := map[string][]*Subscription{}
+	for batch := range keyBatches(keys) {
+		wanted := make(map[string]bool, len(batch))
+		for _, k := range batch {
+			wanted[k] = true
+		}
+		for page := 1; ; page++ {
+			items, maxPage, info, err := s.listPageOf(ctx, keyQuery(batch), page, maxPageSize)
+			total.StatusCode, total.RequestID = info.StatusCode, info.RequestID
+			total.Attempts += info.Attempts
+			if err != nil {
+				return nil, err
+			}
+			for _, sub := range items {
+				if k := sub.IdempotencyKey(); wanted[k] {
+					found[k] = append(found[k], sub)
+				}
+			}
+			if page >= maxPage || len(items) == 0 {
+				break
+			}
+		}
+	}
+	return found, nil
+}
+
+// maxKeyQuery bounds the query string of a batch look-up, well under the
+// 8 KiB that servers and proxies commonly accept for a request line.
+const maxKeyQuery = 6 << 10
+
+// keyBatches splits keys into batches of at most maxPageSize keys whose
+// query fits in maxKeyQuery bytes; repeated keys are asked once.
+func keyBatches(keys []string) iter.Seq[[]string] {
+	return func(yield func([]string) bool) {
+		seen := make(map[string]bool, len(keys))
+		var batch []string
+		size := 0
+		for _, k := range keys {
+			if seen[k] {
 				continue
 			}
-			if body.matches(sub) {
-				*out = *sub
-				return found, info, nil
+			seen[k] = true
+			n := len(keyFilterName) + 2 + len(url.QueryEscape(k))
+			if len(batch) == maxPageSize || (len(batch) > 0 && size+n > maxKeyQuery) {
+				if !yield(batch) {
+					return
+				}
+				batch, size = nil, 0
 			}
-			m = conflict
+			batch, size = append(batch, k), size+n
 		}
-		return m, info, nil
+		if len(batch) > 0 {
+			yield(batch)
+		}
 	}
+}
+
+// keyFilterName is the query key of the idempotency key filter, encoded.
+var keyFilterName = url.QueryEscape("metadata[" + reservedMetadataKey + "]")
+
+// keyQuery is the metadata filter of a batch look-up.
+func keyQuery(batch []string) url.Values {
+	return url.Values{"metadata[" + reservedMetadataKey + "]": batch}
 }
 
 // missingID reports a response without the subscription's ID: see decodeSuccess.

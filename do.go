@@ -97,6 +97,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) (ResponseInfo, err
 		Body:     body,
 		Secret:   cfg.cred.reveal(),
 		ReadOnly: !r.create,
+		Limiter:  cfg.limiter,
 	}
 	if c.logger != nil { // only a logger reads them: no allocation otherwise
 		tr.LogAttrs = []slog.Attr{slog.String("api", string(r.api)), slog.String("method", r.method), slog.String("path", r.path),

@@ -14,7 +14,8 @@ import (
 // is the caller's to call. Otherwise the client is a pooled default keeping
 // maxIdlePerHost idle connections per host. Either way redirects are not
 // followed, so a credential never travels to a host the caller did not name,
-// and every attempt is bounded by attemptTimeout (0: no bound).
+// every attempt waits on its request's Limiter first, and every attempt is
+// bounded by attemptTimeout (0: no bound).
 func NewHTTPClient(given *http.Client, attemptTimeout time.Duration, maxIdle, maxIdlePerHost int) (*http.Client, func()) {
 	if given != nil {
 		cp := *given
@@ -22,7 +23,7 @@ func NewHTTPClient(given *http.Client, attemptTimeout time.Duration, maxIdle, ma
 		if rt == nil {
 			rt = http.DefaultTransport
 		}
-		cp.Transport = roundTripperOnly{WithAttemptTimeout(rt, attemptTimeout)}
+		cp.Transport = roundTripperOnly{paced{WithAttemptTimeout(rt, attemptTimeout)}}
 		cp.CheckRedirect = refuseRedirect
 		return &cp, nil
 	}
@@ -32,7 +33,7 @@ func NewHTTPClient(given *http.Client, attemptTimeout time.Duration, maxIdle, ma
 	// roundTripperOnly also keeps go-retryablehttp from closing the SDK's own
 	// idle connections after every failed call, which would churn
 	// connections under load.
-	return &http.Client{Transport: roundTripperOnly{WithAttemptTimeout(t, attemptTimeout)}, CheckRedirect: refuseRedirect},
+	return &http.Client{Transport: roundTripperOnly{paced{WithAttemptTimeout(t, attemptTimeout)}}, CheckRedirect: refuseRedirect},
 		t.CloseIdleConnections
 }
 

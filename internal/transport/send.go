@@ -40,6 +40,9 @@ type Request struct {
 	ReadOnly bool
 	// LogAttrs identify the call in log lines (API, path): never secrets.
 	LogAttrs []slog.Attr
+	// Limiter, if not nil, paces the request: every attempt waits on it
+	// first (the client must come from NewHTTPClient).
+	Limiter Limiter
 	// Secret is the credential the request carries. A server may quote it
 	// back (an echoing gateway, a validation error that repeats its input),
 	// so it is redacted from what the transport reports of a response: the
@@ -98,6 +101,9 @@ type call struct {
 func (s *Sender) Send(ctx context.Context, r *Request, p Policy) Result {
 	c := &call{s: s, p: p, req: r, ctx: ctx}
 	ctx = httptrace.WithClientTrace(ctx, c.progress.trace())
+	if r.Limiter != nil {
+		ctx = context.WithValue(ctx, limiterKey{}, r.Limiter)
+	}
 	rreq, err := retryablehttp.NewRequestWithContext(ctx, r.Method, r.URL, bodyOrNil(r.Body))
 	if err != nil {
 		c.res.Err = err
@@ -141,6 +147,9 @@ func (c *call) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, _ int) {
 // checkRetry decides after each attempt. It never returns an error: how the
 // call ended is recorded in c.res for Send's caller to judge.
 func (c *call) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if err != nil && isWaitError(err) {
+		return false, nil // no attempt was made: the call ends with the wait's error, nothing sent
+	}
 	c.res.Attempts++
 	p := c.p
 	if err != nil {
