@@ -18,16 +18,16 @@ import (
 	"time"
 )
 
-// benchChunk is how many calls one side makes before the other takes its
+// benchChunk is how many calls one side makes before the next takes its
 // turn: long enough to hold a garbage collection cycle's cost where it was
 // caused, short enough (a few milliseconds) to follow changes in load.
 const benchChunk = 32
 
 // BenchmarkCreatePaired makes one call on each side per op (SDK, baseline,
-// no-deadline baseline), in chunks, in that order and the reverse in turn, so
-// that the SDK always runs next to the baseline it is judged against.
-// sdk/base is the median, over rounds, of the SDK's time divided by the
-// baseline's; sdk/base-nodl the same against the no-deadline baseline.
+// no-deadline baseline), in rounds of one chunk per side, the order changing
+// from round to round (benchRoundOrders). sdk/base is the median, over
+// rounds, of the SDK's time divided by the baseline's; sdk/base-nodl the same
+// against the no-deadline baseline.
 func BenchmarkCreatePaired(b *testing.B) {
 	srv := benchStartServer(b)
 	for _, call := range benchCalls() {
@@ -43,7 +43,7 @@ func BenchmarkCreatePaired(b *testing.B) {
 				}
 				return time.Since(start)
 			}
-			r := newBenchRounds(len(sides))
+			r := newBenchRounds()
 			b.ResetTimer()
 			for done, turn := 0, 0; done < b.N; turn++ {
 				n := min(benchChunk, b.N-done)
@@ -62,8 +62,8 @@ func BenchmarkCreatePaired(b *testing.B) {
 
 // BenchmarkCreateParallelPaired runs callers goroutines of one side, then of
 // the next, in turns of 8 calls per goroutine (SDK, baseline, no-deadline
-// baseline, and the reverse in turn), with one client per side kept across
-// turns. tput-sdk/base is the median, over rounds, of the SDK's throughput
+// baseline, in the orders of benchRoundOrders), with one client per side kept
+// across turns. tput-sdk/base is the median, over rounds, of the SDK's throughput
 // divided by the baseline's; tput-sdk/base-nodl the same against the
 // no-deadline baseline. One op is one call on each side.
 func BenchmarkCreateParallelPaired(b *testing.B) {
@@ -104,7 +104,7 @@ func BenchmarkCreateParallelPaired(b *testing.B) {
 					wg.Wait()
 					return time.Since(start)
 				}
-				r := newBenchRounds(len(sides))
+				r := newBenchRounds()
 				b.ResetTimer()
 				for done, t := 0, 0; done < b.N && !failed.Load(); t++ {
 					n := min(8*callers, b.N-done)
@@ -129,8 +129,8 @@ func BenchmarkCreateParallelPaired(b *testing.B) {
 // benchSideMetrics name the sides of benchBindSides in metric units.
 var benchSideMetrics = []string{"sdk", "base", "base-nodl"}
 
-// benchBindSides binds the SDK, the baseline and the no-deadline baseline (in
-// that order) to srv, connects each once, and closes their idle connections
+// benchBindSides binds the SDK, the baseline and the no-deadline baseline (as
+// sides 0, 1 and 2) to srv, connects each once, and closes their idle connections
 // when the benchmark ends.
 func benchBindSides(b *testing.B, call benchCall, srv *benchServer) []benchSide {
 	var sides []benchSide
@@ -152,19 +152,22 @@ type benchRounds struct {
 	total []time.Duration
 }
 
-func newBenchRounds(sides int) *benchRounds {
-	return &benchRounds{times: make([][]time.Duration, sides), total: make([]time.Duration, sides)}
+func newBenchRounds() *benchRounds {
+	return &benchRounds{times: make([][]time.Duration, 3), total: make([]time.Duration, 3)}
 }
 
-// round runs every side once through run, in order on even rounds and in
-// reverse on odd ones, so that no side always goes first and the SDK (side 0)
-// always runs right next to the baseline (side 1).
+// benchRoundOrders are the orders in which the three sides (0 the SDK, 1 the
+// baseline, 2 the no-deadline baseline) take their turns, round after round:
+// all six, so that each side holds each place as often, runs before each
+// other side as often, and follows each other side as often; and never the
+// same side twice in a row across rounds, so that no side gets a warm or a
+// cold start more often than another.
+var benchRoundOrders = [6][3]int{{0, 1, 2}, {1, 2, 0}, {2, 0, 1}, {0, 2, 1}, {2, 1, 0}, {1, 0, 2}}
+
+// round runs every side once through run, in the n-th order of
+// benchRoundOrders.
 func (r *benchRounds) round(n int, run func(side int) time.Duration) {
-	for k := range r.times {
-		i := k
-		if n%2 == 1 {
-			i = len(r.times) - 1 - k
-		}
+	for _, i := range benchRoundOrders[n%len(benchRoundOrders)] {
 		t := run(i)
 		r.times[i] = append(r.times[i], t)
 		r.total[i] += t
