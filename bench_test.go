@@ -6,17 +6,20 @@ package subkit_test
 // type. scripts/bench runs them several times, interleaved, and prints the
 // SDK/baseline ratios against the budget in BENCHMARKS.md.
 //
-// Every pair is named .../sdk and .../baseline so that the two line up. Set
-// SUBKIT_BENCH_BASELINE_FIRST=1 to run the baseline of each pair first
-// (scripts/bench alternates the order between runs, so that neither side
-// always runs on a cold or a warm process). Set SUBKIT_BENCH_BASELINE_DEADLINE=1
-// to give every baseline call the 60s context deadline the SDK puts on each
-// call by default (WithTimeout): a diagnostic of what that deadline costs.
+// Each call has three sides, named .../sdk, .../baseline and
+// .../baseline-nodeadline so that they line up. The baseline puts the SDK's
+// default per-call deadline (WithTimeout, 60s) on every call, as a careful
+// hand-written client does; the budget is judged against it. The
+// no-deadline baseline is the same code without that deadline, shown beside
+// it. Set SUBKIT_BENCH_BASELINE_FIRST=1 to run the sides in reverse order
+// (baselines first): scripts/bench alternates the order between runs, so
+// that no side always runs on a cold or a warm process.
 //
 // TestBenchBaselinesMatchSDK checks that each baseline sends exactly what the
 // SDK sends and decodes the same result: if the SDK's wire form changes, the
 // test fails until the baseline is changed to match, so the comparison stays
-// fair.
+// fair. TestBenchBaselineDeadline checks that the baseline's deadline is the
+// SDK's.
 
 import (
 	"bytes"
@@ -53,8 +56,16 @@ const (
 	benchPolarHeader = "2026-04" // Polar-Version, as the SDK pins it
 )
 
-// benchBaselineDeadline: see SUBKIT_BENCH_BASELINE_DEADLINE above.
-var benchBaselineDeadline = os.Getenv("SUBKIT_BENCH_BASELINE_DEADLINE") == "1"
+// The three sides of every comparison.
+const (
+	benchSDK            = "sdk"
+	benchBase           = "baseline"            // with the SDK's per-call deadline
+	benchBaseNoDeadline = "baseline-nodeadline" // the same without it
+)
+
+// benchCallTimeout is the SDK's default per-call deadline (WithTimeout), which
+// the baseline puts on every call too.
+const benchCallTimeout = 60 * time.Second
 
 // benchGrowth are the numbers of prices and meters in the generated Polar
 // answers of BenchmarkGrowth.
@@ -305,18 +316,19 @@ type benchSide struct {
 	close func()
 }
 
-// benchImpls are the two sides, in the order they run.
+// benchImpls are the sides, in the order they run. Reversing the order keeps
+// the SDK next to the baseline it is judged against either way.
 func benchImpls() []string {
 	if os.Getenv("SUBKIT_BENCH_BASELINE_FIRST") == "1" {
-		return []string{"baseline", "sdk"}
+		return []string{benchBaseNoDeadline, benchBase, benchSDK}
 	}
-	return []string{"sdk", "baseline"}
+	return []string{benchSDK, benchBase, benchBaseNoDeadline}
 }
 
 func (c benchCall) bind(tb testing.TB, impl string, ep benchEndpoints) benchSide {
 	tb.Helper()
 	switch impl {
-	case "sdk":
+	case benchSDK:
 		client, err := subkit.New(
 			subkit.WithAgencyKey(benchAgencyKey),
 			subkit.WithChargeflowKey(benchCFKey),
@@ -332,8 +344,8 @@ func (c benchCall) bind(tb testing.TB, impl string, ep benchEndpoints) benchSide
 			run:   func(ctx context.Context) (any, error) { return c.sdk(ctx, client) },
 			close: client.CloseIdleConnections,
 		}
-	case "baseline":
-		bl := newBenchBaseline(ep)
+	case benchBase, benchBaseNoDeadline:
+		bl := benchBaselineFor(impl, ep)
 		return benchSide{
 			run:   func(ctx context.Context) (any, error) { return c.base(ctx, bl) },
 			close: bl.transport.CloseIdleConnections,
@@ -347,19 +359,30 @@ func (c benchCall) bind(tb testing.TB, impl string, ep benchEndpoints) benchSide
 // The baseline: what a careful user writes by hand with net/http and
 // encoding/json, with the http.Client settings of the SDK's default (a clone
 // of http.DefaultTransport keeping 100 idle connections per host, 300 in all,
-// and redirects not followed).
+// and redirects not followed) and, unless timeout is 0, the SDK's per-call
+// deadline.
 
 type benchBaseline struct {
 	transport *http.Transport
 	client    *http.Client
 	ep        benchEndpoints
+	timeout   time.Duration // deadline of each call; 0: none
 }
 
-func newBenchBaseline(ep benchEndpoints) *benchBaseline {
+// benchBaselineFor is the baseline of side impl: benchBase or
+// benchBaseNoDeadline.
+func benchBaselineFor(impl string, ep benchEndpoints) *benchBaseline {
+	if impl == benchBaseNoDeadline {
+		return newBenchBaseline(ep, 0)
+	}
+	return newBenchBaseline(ep, benchCallTimeout)
+}
+
+func newBenchBaseline(ep benchEndpoints, timeout time.Duration) *benchBaseline {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 300
 	t.MaxIdleConnsPerHost = 100
-	return &benchBaseline{transport: t, ep: ep, client: &http.Client{
+	return &benchBaseline{transport: t, ep: ep, timeout: timeout, client: &http.Client{
 		Transport: t,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
@@ -374,9 +397,9 @@ func (bl *benchBaseline) post(ctx context.Context, url, authHeader, auth string,
 	if err != nil {
 		return err
 	}
-	if benchBaselineDeadline {
+	if bl.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+		ctx, cancel = context.WithTimeout(ctx, bl.timeout)
 		defer cancel()
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
@@ -562,7 +585,9 @@ func benchReportCPU(b *testing.B, cpu int64) {
 
 // BenchmarkCreateParallel runs 16 and 64 concurrent callers sharing one
 // client. calls/s is the throughput; newconns the connections the server
-// accepted, which must stay at most callers (the number of goroutines).
+// accepted and closedconns those of them closed during the run (the budget:
+// none closed, at most 2 × callers opened; callers is the number of
+// goroutines).
 func BenchmarkCreateParallel(b *testing.B) {
 	srv := benchStartServer(b)
 	for _, call := range benchCalls()[:4] {
@@ -616,9 +641,11 @@ func benchParallel(b *testing.B, srv *benchServer, call benchCall, impl string, 
 	}
 	benchReportCPU(b, cpu)
 	// A connection per call would mean bodies are not drained or idle
-	// connections are dropped. The strict bound (≤ callers) is judged by
-	// scripts/bench: net/http's Transport may dial for a caller just before
-	// another caller's connection returns to the pool, and keep both.
+	// connections are dropped. More connections than callers are not: the
+	// Transport may dial for a caller just before another caller's
+	// connection returns to the pool, and keep both. The budget's line (no
+	// connection closed, at most 2 × callers opened) is judged on the SDK by
+	// scripts/bench; this guard fails any side that churns connections.
 	if accepted > 2*goroutines || closed > goroutines {
 		b.Errorf("%d connections opened and %d closed for %d concurrent callers: connections are not reused", accepted, closed, goroutines)
 	}
@@ -650,7 +677,8 @@ func TestBenchBaselinesMatchSDK(t *testing.T) {
 			mu.Lock()
 			got = nil
 			mu.Unlock()
-			for _, impl := range []string{"sdk", "baseline"} {
+			sides := []string{benchSDK, benchBase, benchBaseNoDeadline}
+			for _, impl := range sides {
 				side := call.bind(t, impl, benchAt(srv))
 				res, err := side.run(ctx)
 				side.close()
@@ -661,31 +689,103 @@ func TestBenchBaselinesMatchSDK(t *testing.T) {
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			if len(got) != 2 {
-				t.Fatalf("the server saw %d requests, want 2", len(got))
+			if len(got) != len(sides) {
+				t.Fatalf("the server saw %d requests, want %d", len(got), len(sides))
 			}
-			sdk, base := got[0], got[1]
-			if sdk.method != base.method || sdk.uri != base.uri {
-				t.Errorf("request line: sdk %s %s, baseline %s %s", sdk.method, sdk.uri, base.method, base.uri)
-			}
-			if !benchSameHeader(sdk.header, base.header) {
-				t.Errorf("headers differ:\nsdk      %v\nbaseline %v", sdk.header, base.header)
-			}
-			var sb, bb any
+			sdk := got[0]
+			var sb any
 			if err := json.Unmarshal(sdk.body, &sb); err != nil {
 				t.Fatalf("sdk body: %v", err)
 			}
-			if err := json.Unmarshal(base.body, &bb); err != nil {
-				t.Fatalf("baseline body: %v", err)
-			}
-			if !benchDeepEqualJSON(sb, bb) {
-				t.Errorf("bodies differ:\nsdk      %s\nbaseline %s", sdk.body, base.body)
-			}
-			if !benchDeepEqualJSON(benchJSONValue(t, results[0]), benchJSONValue(t, results[1])) {
-				t.Errorf("results differ:\nsdk      %+v\nbaseline %+v", results[0], results[1])
+			for i, impl := range sides[1:] {
+				base := got[i+1]
+				if sdk.method != base.method || sdk.uri != base.uri {
+					t.Errorf("request line: sdk %s %s, %s %s %s", sdk.method, sdk.uri, impl, base.method, base.uri)
+				}
+				if !benchSameHeader(sdk.header, base.header) {
+					t.Errorf("headers differ:\nsdk %v\n%s %v", sdk.header, impl, base.header)
+				}
+				var bb any
+				if err := json.Unmarshal(base.body, &bb); err != nil {
+					t.Fatalf("%s body: %v", impl, err)
+				}
+				if !benchDeepEqualJSON(sb, bb) {
+					t.Errorf("bodies differ:\nsdk %s\n%s %s", sdk.body, impl, base.body)
+				}
+				if !benchDeepEqualJSON(benchJSONValue(t, results[0]), benchJSONValue(t, results[i+1])) {
+					t.Errorf("results differ:\nsdk %+v\n%s %+v", results[0], impl, results[i+1])
+				}
 			}
 		})
 	}
+}
+
+// TestBenchBaselineDeadline checks that the baseline's requests carry the
+// deadline the SDK puts on a call by default, and that the no-deadline
+// baseline's carry none. A recording transport under each side sees the
+// context every request is sent with; a deadline set between before and after
+// by a WithTimeout of d lies in [before+d, after+d].
+func TestBenchBaselineDeadline(t *testing.T) {
+	srv := benchStartServer(t)
+	call := benchCalls()[1] // any call: every side sets its deadline per call, whatever the API
+	ep := benchAt(srv)
+	ctx := context.Background()
+	sent := func(t *testing.T, name string, rec *benchDeadlineRecorder, run func() (any, error)) (dl time.Time, ok bool) {
+		t.Helper()
+		before := time.Now()
+		if _, err := run(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		after := time.Now()
+		if rec.calls != 1 {
+			t.Fatalf("%s sent %d requests, want 1", name, rec.calls)
+		}
+		if rec.hasDeadline && (rec.deadline.Before(before.Add(benchCallTimeout)) || rec.deadline.After(after.Add(benchCallTimeout))) {
+			t.Errorf("%s: the deadline is not %v after the call started: %v is outside [%v, %v]", name, benchCallTimeout,
+				rec.deadline, before.Add(benchCallTimeout), after.Add(benchCallTimeout))
+		}
+		return rec.deadline, rec.hasDeadline
+	}
+
+	sdkTransport := http.DefaultTransport.(*http.Transport).Clone()
+	defer sdkTransport.CloseIdleConnections()
+	sdkRec := &benchDeadlineRecorder{next: sdkTransport}
+	client, err := subkit.New(
+		subkit.WithChargeflowKey(benchCFKey),
+		subkit.WithBaseURL(subkit.Chargeflow, ep.chargeflow),
+		subkit.WithHTTPClient(&http.Client{Transport: sdkRec}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := sent(t, "sdk", sdkRec, func() (any, error) { return call.sdk(ctx, client) }); !ok {
+		t.Fatalf("the SDK sent its request without a deadline: its default WithTimeout is no longer %v; change benchCallTimeout", benchCallTimeout)
+	}
+
+	for _, impl := range []string{benchBase, benchBaseNoDeadline} {
+		bl := benchBaselineFor(impl, ep)
+		rec := &benchDeadlineRecorder{next: bl.transport}
+		bl.client.Transport = rec
+		_, ok := sent(t, impl, rec, func() (any, error) { return call.base(ctx, bl) })
+		bl.transport.CloseIdleConnections()
+		if want := impl == benchBase; ok != want {
+			t.Errorf("%s: the request has a deadline: %v, want %v", impl, ok, want)
+		}
+	}
+}
+
+// benchDeadlineRecorder records the deadline of the requests sent through it.
+type benchDeadlineRecorder struct {
+	next        http.RoundTripper
+	calls       int
+	deadline    time.Time
+	hasDeadline bool
+}
+
+func (r *benchDeadlineRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.calls++
+	r.deadline, r.hasDeadline = req.Context().Deadline()
+	return r.next.RoundTrip(req)
 }
 
 func benchSameHeader(a, b http.Header) bool {

@@ -27,11 +27,11 @@ func (p *progress) reset() {
 	p.wroteHeaders.Store(false)
 }
 
-func (p *progress) trace() *httptrace.ClientTrace {
+func (p *progress) trace() httptrace.ClientTrace {
 	// No DNSStart, ConnectStart or TLSHandshakeStart: GetConn comes before
 	// any of them, and those net-level hooks would make httptrace build a
 	// second trace (and context value) for every call.
-	return &httptrace.ClientTrace{
+	return httptrace.ClientTrace{
 		// A dialer of the caller's (WithHTTPClient with a custom
 		// DialContext, a proxy dialer) reports no DNS or connect events:
 		// GetConn is what shows the attempt stopped before it had a

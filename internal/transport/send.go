@@ -83,12 +83,16 @@ type Sender struct {
 	MaxBody int64        // bytes of a body read at most
 }
 
-// call is the state of one logical call across its attempts.
+// call is the state of one logical call across its attempts. The retry
+// client, the trace and a copy of the request live in it, so that none of
+// them takes an allocation of its own and the caller's Request can stay on
+// its stack.
 type call struct {
-	rc           retryablehttp.Client // part of the call's one allocation
+	rc           retryablehttp.Client
+	trace        httptrace.ClientTrace
 	s            *Sender
 	p            Policy
-	req          *Request
+	req          Request
 	ctx          context.Context
 	progress     progress
 	attemptStart time.Time
@@ -97,10 +101,11 @@ type call struct {
 }
 
 // Send runs the call to its end under policy p and returns how it ended; it
-// never returns an open body.
+// never returns an open body. It keeps no reference to r.
 func (s *Sender) Send(ctx context.Context, r *Request, p Policy) Result {
-	c := &call{s: s, p: p, req: r, ctx: ctx}
-	ctx = httptrace.WithClientTrace(ctx, c.progress.trace())
+	c := &call{s: s, p: p, req: *r, ctx: ctx}
+	c.trace = c.progress.trace()
+	ctx = httptrace.WithClientTrace(ctx, &c.trace)
 	if r.Limiter != nil {
 		ctx = context.WithValue(ctx, limiterKey{}, r.Limiter)
 	}
