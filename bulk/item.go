@@ -66,7 +66,15 @@ func (it Item) API() subkit.API {
 // Result's Err matches it with errors.Is): no create or several, a bad key,
 // or an error from the input itself. Nothing was sent for it; definite. It
 // wraps subkit.ErrInvalidParams, so subkit.Classify advises ActionFix.
-var ErrInvalidItem = fmt.Errorf("bulk: invalid item: %w", subkit.ErrInvalidParams)
+var ErrInvalidItem error = invalidItemError{}
+
+type invalidItemError struct{}
+
+func (invalidItemError) Error() string { return "bulk: invalid item" }
+
+// Is makes ErrInvalidItem match subkit.ErrInvalidParams without adding its
+// words to every message.
+func (invalidItemError) Is(target error) bool { return target == subkit.ErrInvalidParams }
 
 // maxKeyChars is the SDK's limit on an idempotency key.
 const maxKeyChars = 500
