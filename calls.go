@@ -43,17 +43,28 @@ func finish[T any](cs callSettings, info ResponseInfo, out *T, err error) (*T, e
 	return out, nil
 }
 
-// WithIdempotencyKey makes a create happen at most once under key, across
-// retries and across process restarts: before sending, the call looks the key
-// up and returns what an earlier call created (OutcomeReplayed); after an
-// ambiguous failure it looks again instead of guessing (see
-// RetryPolicy.Reconcile). Choose a stable business ID, such as an order ID.
+// WithIdempotencyKey makes a create happen at most once under key — across
+// retries, across calls that overlap (an HTTP client retrying while the
+// first request still runs), across the processes sharing an idempotency
+// store, and across restarts (design rules 9–12). The call takes the key in
+// the client's store (WithIdempotencyStore) before it sends anything, waiting
+// while another call holds it; replays what an earlier call created
+// (OutcomeReplayed, from the store's record, or found by a key-only look-up
+// at the API); and after an ambiguous failure looks the create up until
+// RetryPolicy.SettleTime has passed instead of guessing (OutcomeReconciled).
+// A key already used for another create (another product or customer;
+// another dispute or source_id) fails with ErrIdempotencyConflict, nothing
+// sent. Choose a stable business ID, such as an order or job ID.
 //
-// The key is 1–500 characters without NUL. Polar keeps it in the
-// subscription's metadata under "subkit_idempotency_key"; for Chargeflow the
-// dispute and source_id identify the create, so any key switches the
-// protocol on. ChatDash stores nothing to find a create by: a keyed ChatDash
-// create fails with ErrInvalidParams. Look-ups ignore the option.
+// A replay returns the subscription the key created even if it has since
+// been canceled: the key names that create, not "an active subscription".
+//
+// The key is 1–500 characters without NUL, scoped to its API. Polar keeps it
+// in the subscription's metadata under "subkit_idempotency_key"; for
+// Chargeflow the dispute and source_id identify the create, so two keys for
+// the same pair replay each other. ChatDash stores nothing to find a create
+// by: a keyed ChatDash create fails with ErrInvalidParams (see FindConnect).
+// Look-ups ignore the option.
 func WithIdempotencyKey(key string) CallOption {
 	return CallOption{apply: func(cs *callSettings) { cs.key, cs.hasKey = key, true }}
 }
@@ -79,12 +90,16 @@ func WithResponseInfo(dst *ResponseInfo) CallOption {
 	return CallOption{apply: func(cs *callSettings) { cs.info = dst }}
 }
 
-// ResponseInfo describes how a call went, for logs and support tickets.
+// ResponseInfo describes how a call went, for logs and support tickets. For
+// a list (List, ListConnect) it is written when the loop over the sequence
+// ends and describes the last page, with Attempts counting the requests of
+// every page.
 type ResponseInfo struct {
 	API API
 	// StatusCode is the status of the response the result (or error) came
-	// from — a look-up's when Outcome is reconciled or replayed; 0 when no
-	// response arrived.
+	// from: a look-up's when Outcome is reconciled, or replayed after a
+	// look-up; the earlier create's when replayed from the idempotency
+	// store's record; 0 when no response arrived.
 	StatusCode int
 	// RequestID is the API's ID of the response, for its support; "" if
 	// none. For a create it is the create's own response's, whatever the

@@ -60,16 +60,11 @@ const polarSubscriptionsPath = "/v1/subscriptions/"
 //
 // Polar API: POST /v1/subscriptions/ (https://polar.sh/docs/api-reference/subscriptions/create)
 func (s *SubscriptionsService) CreateForCustomer(ctx context.Context, p *CustomerSubscriptionParams, opts ...CallOption) (*Subscription, error) {
-	cs := collectCallOptions(opts)
-	var v validate.Problems
-	if p == nil {
-		v.Add("", validate.CodeRequired, "params are required")
-		return finish[Subscription](cs, ResponseInfo{API: Polar}, nil, invalid(Polar, v))
+	var body *polarCreateBody
+	if p != nil {
+		body = &polarCreateBody{ProductID: p.ProductID, CustomerID: p.CustomerID, Metadata: p.Metadata}
 	}
-	v.UUID4("product_id", p.ProductID)
-	v.UUID4("customer_id", p.CustomerID)
-	return s.createPolar(ctx, v, &polarCreateBody{ProductID: validate.CanonicalUUID(p.ProductID),
-		CustomerID: validate.CanonicalUUID(p.CustomerID), Metadata: p.Metadata}, cs)
+	return s.createPolar(ctx, body, false, opts)
 }
 
 // CreateForExternalCustomer subscribes the customer whose external ID is
@@ -78,21 +73,31 @@ func (s *SubscriptionsService) CreateForCustomer(ctx context.Context, p *Custome
 //
 // Polar API: POST /v1/subscriptions/ (https://polar.sh/docs/api-reference/subscriptions/create)
 func (s *SubscriptionsService) CreateForExternalCustomer(ctx context.Context, p *ExternalCustomerSubscriptionParams, opts ...CallOption) (*Subscription, error) {
+	var body *polarCreateBody
+	if p != nil {
+		body = &polarCreateBody{ProductID: p.ProductID, ExternalCustomerID: p.ExternalCustomerID, Metadata: p.Metadata}
+	}
+	return s.createPolar(ctx, body, true, opts)
+}
+
+// createPolar validates body (nil: no params) for its shape, external or
+// not, puts the key into the metadata of a keyed create, and sends. UUIDs are
+// sent in canonical form.
+func (s *SubscriptionsService) createPolar(ctx context.Context, body *polarCreateBody, external bool, opts []CallOption) (*Subscription, error) {
 	cs := collectCallOptions(opts)
 	var v validate.Problems
-	if p == nil {
+	if body == nil {
 		v.Add("", validate.CodeRequired, "params are required")
 		return finish[Subscription](cs, ResponseInfo{API: Polar}, nil, invalid(Polar, v))
 	}
-	v.UUID4("product_id", p.ProductID)
-	v.Text("external_customer_id", p.ExternalCustomerID, 1, 0)
-	return s.createPolar(ctx, v, &polarCreateBody{ProductID: validate.CanonicalUUID(p.ProductID),
-		ExternalCustomerID: p.ExternalCustomerID, Metadata: p.Metadata}, cs)
-}
-
-// createPolar finishes validation (metadata, and the idempotency key when the
-// create is keyed), puts the key into the metadata, and sends.
-func (s *SubscriptionsService) createPolar(ctx context.Context, v validate.Problems, body *polarCreateBody, cs callSettings) (*Subscription, error) {
+	v.UUID4("product_id", body.ProductID)
+	body.ProductID = validate.CanonicalUUID(body.ProductID)
+	if external {
+		v.Text("external_customer_id", body.ExternalCustomerID, 1, 0)
+	} else {
+		v.UUID4("customer_id", body.CustomerID)
+		body.CustomerID = validate.CanonicalUUID(body.CustomerID)
+	}
 	key, keyed := s.client.idempotencyKey(cs)
 	rules := validate.PolarMetadata()
 	rules.Reserved = []string{reservedMetadataKey}

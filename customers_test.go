@@ -2,7 +2,11 @@ package subkit_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -107,4 +111,129 @@ func TestPolarSandboxAndBaseURL(t *testing.T) {
 			require.Len(t, m.requests(), 1)
 		})
 	}
+}
+
+func TestPolarUUIDsAreSentCanonical(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodPost, polarCreateURL, answer(201, fixture(t, "polar-subscription.json")))
+	m.on(http.MethodGet, polarListURL, answer(200, emptyPolarPage))
+	m.on(http.MethodGet, polarListURL+subscriptionID, answer(200, fixture(t, "polar-subscription.json")))
+	c := newClient(t, m)
+	upper := "{D8DD2DE1-21B7-4A41-8BC3-CE909C0CFE23}"
+	urn := "urn:uuid:992fae2a2a174b7a8d9ee287cf90131b"
+	_, err := c.Subscriptions.CreateForCustomer(context.Background(), &subkit.CustomerSubscriptionParams{ProductID: upper, CustomerID: urn})
+	require.NoError(t, err)
+	requireJSON(t, `{"product_id":"`+productID+`","customer_id":"`+customerID+`"}`, m.requests()[0].Body)
+	for range c.Subscriptions.List(context.Background(), &subkit.SubscriptionListParams{ProductIDs: []string{upper}, CustomerIDs: []string{urn}}) {
+	}
+	assert.Equal(t, polarListURL+"?customer_id="+customerID+"&limit=100&page=1&product_id="+productID, m.requests()[1].URL)
+	_, err = c.Subscriptions.Get(context.Background(), "0B7C6A548A0E4C4E9D442F2F5B1F6A10")
+	require.NoError(t, err)
+	assert.Equal(t, polarListURL+subscriptionID, m.requests()[2].URL)
+}
+
+func TestListRefusesAMetadataFilterKeyWithABracket(t *testing.T) {
+	m := newMock(t)
+	for _, err := range newClient(t, m).Subscriptions.List(context.Background(), &subkit.SubscriptionListParams{Metadata: map[string]string{"a]b": "1"}}) {
+		var ve *subkit.ValidationError
+		require.ErrorAs(t, err, &ve)
+		require.Len(t, ve.Fields, 1)
+		assert.Equal(t, "metadata", ve.Fields[0].Field)
+		assert.Contains(t, ve.Fields[0].Message, `"a]b"`)
+	}
+	assert.Zero(t, m.GetTotalCallCount(), "Polar would have filtered on the key \"a\"")
+}
+
+func TestFindByIdempotencyKeysAsksForManyKeysAtOnce(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL, func(r *http.Request) (*http.Response, error) {
+		keys := r.URL.Query()["metadata[subkit_idempotency_key]"]
+		if len(keys) > 0 && keys[0] == "k-000" {
+			// k-001 has a subscription, k-002 one of another key's owner as well.
+			return answer(200, `{"items":[`+keyedItem(t, "k-001", "s1")+`,`+keyedItem(t, "k-002", "s2")+`,`+keyedItem(t, "zzz", "stranger")+`],
+				"pagination":{"total_count":3,"max_page":1}}`)(r)
+		}
+		return answer(200, emptyPolarPage)(r)
+	})
+	keys := make([]string, 250)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("k-%03d", i)
+	}
+	keys = append(keys, "k-001") // asked once
+	var info subkit.ResponseInfo
+	found, err := newClient(t, m).Subscriptions.FindByIdempotencyKeys(context.Background(), keys, subkit.WithResponseInfo(&info))
+	require.NoError(t, err)
+	require.Len(t, found, 2, "only keys asked for, only keys found")
+	assert.Equal(t, "s1", found["k-001"][0].ID)
+	assert.Equal(t, "s2", found["k-002"][0].ID)
+	reqs := m.requests()
+	require.Len(t, reqs, 3, "250 keys: three requests of at most 100")
+	var asked int
+	for _, r := range reqs {
+		u, err := url.Parse(r.URL)
+		require.NoError(t, err)
+		n := len(u.Query()["metadata[subkit_idempotency_key]"])
+		assert.LessOrEqual(t, n, 100)
+		assert.Equal(t, "100", u.Query().Get("limit"))
+		asked += n
+	}
+	assert.Equal(t, 250, asked)
+	assert.Equal(t, 3, info.Attempts)
+
+	// Long keys: the batch stays under the query bound instead.
+	m = newMock(t)
+	m.on(http.MethodGet, polarListURL, answer(200, emptyPolarPage))
+	long := make([]string, 40)
+	for i := range long {
+		long[i] = fmt.Sprintf("%03d", i) + strings.Repeat("x", 497)
+	}
+	_, err = newClient(t, m).Subscriptions.FindByIdempotencyKeys(context.Background(), long)
+	require.NoError(t, err)
+	assert.Greater(t, len(m.requests()), 1)
+	for _, r := range m.requests() {
+		assert.Less(t, len(r.URL), 8<<10, "a request line servers accept")
+	}
+}
+
+func TestWithKeyLookupDecidesWithoutItsOwnLookup(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodPost, polarCreateURL, answer(201, fixture(t, "polar-subscription.json")))
+	c := newClient(t, m)
+	var info subkit.ResponseInfo
+	// None found by the caller's batch: the create is sent at once.
+	_, err := createKeyed(c, nil, subkit.WithIdempotencyKey("b-1"), subkit.WithKeyLookup(nil), subkit.WithResponseInfo(&info))
+	require.NoError(t, err)
+	assert.Equal(t, subkit.OutcomeCreated, info.Outcome)
+	assert.Equal(t, "POST", methods(m.requests()))
+
+	// Found by the caller's batch: replayed, nothing sent.
+	var sub subkit.Subscription
+	require.NoError(t, json.Unmarshal([]byte(keyedItem(t, "b-2", "earlier")), &sub))
+	s, err := createKeyed(c, nil, subkit.WithIdempotencyKey("b-2"), subkit.WithKeyLookup([]*subkit.Subscription{&sub}), subkit.WithResponseInfo(&info))
+	require.NoError(t, err)
+	assert.Equal(t, "earlier", s.ID)
+	assert.Equal(t, subkit.OutcomeReplayed, info.Outcome)
+	assert.Equal(t, "POST", methods(m.requests()))
+
+	// Made for another customer: a conflict, nothing sent.
+	require.NoError(t, json.Unmarshal([]byte(strings.ReplaceAll(keyedItem(t, "b-3", "theirs"), customerID, "5b9e7f64-3c2d-4e1f-9a8b-7c6d5e4f3a2b")), &sub))
+	_, err = createKeyed(c, nil, subkit.WithIdempotencyKey("b-3"), subkit.WithKeyLookup([]*subkit.Subscription{&sub}))
+	require.ErrorIs(t, err, subkit.ErrIdempotencyConflict)
+	assert.Equal(t, "POST", methods(m.requests()))
+}
+
+// keyedItem is the Polar fixture with id and an idempotency key.
+func keyedItem(t *testing.T, key, id string) string {
+	t.Helper()
+	page := keyedPage(t, key, "", id)
+	return page[len(`{"items":[`):strings.LastIndex(page, `],"pagination"`)]
+}
+
+func TestIdempotencyKeyOfASubscription(t *testing.T) {
+	var s subkit.Subscription
+	require.NoError(t, json.Unmarshal([]byte(keyedItem(t, "order-5", "x")), &s))
+	assert.Equal(t, "order-5", s.IdempotencyKey())
+	assert.Equal(t, "order-5", s.Metadata["subkit_idempotency_key"], "kept in Metadata, so that a metadata update from it keeps it")
+	require.NoError(t, json.Unmarshal([]byte(fixture(t, "polar-subscription.json")), &s))
+	assert.Empty(t, s.IdempotencyKey())
 }

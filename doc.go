@@ -32,12 +32,29 @@
 // A 5xx, a timeout or a reset after sending ends the call with an error that
 // matches ErrOutcomeUnknown, unless RetryPolicy.RetryAmbiguous says otherwise.
 //
+// # Exactly once
+//
+// WithIdempotencyKey makes a Polar or Chargeflow create happen once under its
+// key, however calls overlap: the key is taken in the Client's
+// IdempotencyStore (shared by a fleet with subkitredis.NewStore), a finished
+// create is replayed from its record, a key used for another create is
+// refused (ErrIdempotencyConflict), and an ambiguous failure is looked up
+// until RetryPolicy.SettleTime has passed instead of guessed. ChatDash
+// stores nothing to find a create by: FindConnect looks for one by content.
+//
+// # Pacing
+//
+// Every request waits on its API's Limiter first (WithRateLimiter). Polar's
+// own servers are paced to their published limit by default, so that one
+// Client never draws Polar's 429, whose Retry-After is a whole minute.
+//
 // # Errors
 //
 // Errors are classified by sentinel errors with errors.Is (ErrRejected,
 // ErrRateLimited, ErrOutcomeUnknown, …) and give an *APIError or
-// *ValidationError with errors.As. An error that does not match
-// ErrOutcomeUnknown is definite: the request was not applied. No error, log
+// *ValidationError with errors.As; Classify says in one call what to do
+// next. An error that does not match ErrOutcomeUnknown is definite: the
+// request was not applied. No error, log
 // line or formatted value carries a credential.
 //
 // # Testing

@@ -85,7 +85,8 @@ type APIError struct {
 	RetryAfter time.Duration
 	// Attempts is the number of attempts made before this error.
 	Attempts int
-	// Body is the raw body, cut at maxErrorBody bytes.
+	// Body is the raw body of the response, its first 65,536 bytes (64 KiB)
+	// at most; nil when it had none.
 	Body []byte
 
 	// mayBeApplied is set when the request may have taken effect although

@@ -197,12 +197,17 @@ func (o *onceCall) conflict() error {
 	return fmt.Errorf("subkit: %s: idempotency key %q: %w", o.r.api, o.r.keyed.key, ErrIdempotencyConflict)
 }
 
-// save writes the key's record, when the create holds a lock.
+// save writes the key's record, when the create holds a lock. It runs even
+// when the caller's context has ended (the record must follow what was
+// sent), bounded by its own deadline so that a hung store cannot hold the
+// call.
 func (o *onceCall) save(ctx context.Context, rec *IdempotencyRecord) error {
 	if o.lock == nil {
 		return nil
 	}
-	return o.lock.Save(context.WithoutCancel(ctx), rec, RecordTTL)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.c.lease/3)
+	defer cancel()
+	return o.lock.Save(sctx, rec, RecordTTL)
 }
 
 // saveResult records the subscription the call returns. The create happened

@@ -497,3 +497,43 @@ func TestKeyedCreateCancelledWhileSettlingStaysUnknown(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.True(t, errors.Is(err, subkit.ErrServer))
 }
+
+func TestKeyedCreateLogsTellTheStepsApart(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodPost, polarCreateURL, answer(503, ""))
+	m.on(http.MethodGet, polarListURL, answer(200, emptyPolarPage), answer(200, keyedPage(t, "order-l", "", "found")))
+	var logs logLines
+	_, err := createKeyed(newClient(t, m, subkit.WithLogger(logs.logger()), subkit.WithRetryPolicy(keyedPolicy(time.Second))),
+		nil, subkit.WithIdempotencyKey("order-l"))
+	require.NoError(t, err)
+	var phases []string
+	for _, l := range logs.at(t, "DEBUG") {
+		assert.Equal(t, "subkit: attempt", l["msg"])
+		phases = append(phases, l["method"].(string)+" "+l["phase"].(string))
+	}
+	assert.Equal(t, []string{"GET replay_check", "POST create", "GET reconcile"}, phases)
+	warns := logs.at(t, "WARN")
+	require.Len(t, warns, 1)
+	assert.Equal(t, "subkit: ambiguous create reconciled: it was applied", warns[0]["msg"])
+	assert.Equal(t, "polar", warns[0]["api"])
+	assert.Contains(t, warns[0]["error"], "503")
+
+	// Proven not applied: one Warn line too, and a plain create says "create".
+	m = newMock(t)
+	m.on(http.MethodPost, polarCreateURL, answer(503, ""), answer(201, fixture(t, "polar-subscription.json")))
+	m.on(http.MethodGet, polarListURL, answer(200, emptyPolarPage))
+	logs = logLines{}
+	_, err = createKeyed(newClient(t, m, subkit.WithLogger(logs.logger()), subkit.WithRetryPolicy(keyedPolicy(4*time.Millisecond))),
+		nil, subkit.WithIdempotencyKey("order-m"))
+	require.NoError(t, err)
+	warns = logs.at(t, "WARN")
+	require.Len(t, warns, 1)
+	assert.Equal(t, "subkit: ambiguous create proven not applied", warns[0]["msg"])
+
+	m = newMock(t)
+	m.on(http.MethodGet, polarListURL+subscriptionID, answer(200, fixture(t, "polar-subscription.json")))
+	logs = logLines{}
+	_, err = newClient(t, m, subkit.WithLogger(logs.logger())).Subscriptions.Get(context.Background(), subscriptionID)
+	require.NoError(t, err)
+	assert.Equal(t, "read", logs.at(t, "DEBUG")[0]["phase"])
+}

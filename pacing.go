@@ -32,7 +32,8 @@ const (
 // events (at least 1) and a rate that refills the rest over per plus 1/60 of
 // per, so that requests delayed on the way by up to per/60 (a second of a
 // minute) still land within the server's count: about 97% of the limit,
-// sustained. With events below 1 or per not positive it lets nothing
+// sustained, for limits of 100 and more (a small limit loses its one burst
+// request: 10 a second gives 8.9). With events below 1 or per not positive it lets nothing
 // through: every Wait fails, so every call fails before sending.
 func NewLimiter(events int, per time.Duration) *rate.Limiter {
 	if events < 1 || per <= 0 {

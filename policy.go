@@ -37,10 +37,14 @@ type RetryPolicy struct {
 	// stores nothing to look a create up by, so Reconcile does not change
 	// its calls. Default false.
 	Reconcile bool
-	// SettleTime is how long a keyed create waits after an ambiguous failure
-	// before it looks, so that a create still running on the server can
-	// finish. The exactly-once guarantee holds when the server finishes a
-	// create within SettleTime. Default 2s.
+	// SettleTime is how long after an ambiguous failure a create may still
+	// become visible to look-ups: still running on the server, or behind a
+	// lagging read replica (Polar's look-ups read one). A keyed create looks
+	// itself up from soon after the failure, backing off, until SettleTime
+	// has passed: found earlier, it returns at once; only a miss at
+	// SettleTime proves that it was not applied. The exactly-once guarantee
+	// holds when the server applies a create, and its replica shows it,
+	// within SettleTime. Default 6s (covers 5 s of replica lag).
 	SettleTime time.Duration
 	// AttemptTimeout bounds one attempt, sending and reading included; 0 means
 	// only the call's deadline. A create attempt that runs out after its
@@ -54,13 +58,13 @@ const (
 	defaultMinBackoff    = 500 * time.Millisecond
 	defaultMaxBackoff    = 10 * time.Second
 	defaultMaxRetryAfter = 60 * time.Second
-	defaultSettleTime    = 2 * time.Second
+	defaultSettleTime    = 6 * time.Second
 )
 
 // DefaultRetryPolicy returns the policy a Client uses unless WithRetryPolicy
 // says otherwise: 4 attempts, backoff from 500ms to 10s, Retry-After honoured
 // up to 60s, ambiguous failures neither retried nor reconciled (a settle time
-// of 2s applies to calls with WithIdempotencyKey), no per-attempt deadline.
+// of 6s applies to calls with WithIdempotencyKey), no per-attempt deadline.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{
 		MaxAttempts:   defaultMaxAttempts,

@@ -114,12 +114,14 @@ type job struct {
 // run feeds the workers and closes results when every item has one.
 func (r *runner) run(ctx context.Context, items iter.Seq2[Item, error]) {
 	var wg sync.WaitGroup
+	wg.Add(r.opts.Concurrency)
 	for range r.opts.Concurrency {
-		wg.Go(func() {
+		go func() {
+			defer wg.Done()
 			for j := range r.jobs {
 				r.results <- r.create(ctx, j)
 			}
-		})
+		}()
 	}
 	r.feed(ctx, items)
 	close(r.jobs)

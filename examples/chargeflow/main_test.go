@@ -7,7 +7,7 @@ import (
 )
 
 func TestFaults(t *testing.T) {
-	exampletest.Run(t, run, exampletest.Faults(t, "Chargeflow", map[string][]string{
+	exampletest.Run(t, run, exampletest.Faults(t, "Chargeflow", 1, map[string][]string{
 		"none":         {"source_id sub_1PqRsTuVwXyZ", "every 1 month from"},
 		"server-error": {"the server answered 502", "GetForDispute (ErrNotFound) finds nothing"},
 		"reset":        {"GetForDispute (ErrNotFound) finds nothing"},

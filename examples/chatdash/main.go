@@ -81,26 +81,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// lookUp is what a caller does after ErrOutcomeUnknown: list the account's
-// scheduled subscriptions and look for one with this product and start date.
-// Nothing in a ChatDash schedule records who asked for it, so a match is
-// likely, not certain, to be this create.
+// lookUp is what a caller does after ErrOutcomeUnknown: FindConnect lists
+// the account's subscriptions in every status a fresh create can have and
+// looks for this product and start date. Nothing in a ChatDash subscription
+// records which client it was made for, so two clients on the same product
+// and start date cannot be told apart: FindConnect then says so.
 func lookUp(ctx context.Context, w io.Writer, client *subkit.Client, account string, p *subkit.ConnectSubscriptionParams) {
-	start := p.SelectedProduct.StartDate.Unix()
-	var matches []string
-	for sub, err := range client.Subscriptions.ListConnect(ctx, account, &subkit.ConnectListParams{Status: subkit.ConnectListScheduled}) {
-		if err != nil {
-			explain.LookUpFailed(w, err)
-			return
-		}
-		if sub.Product.ID == p.SelectedProduct.ProductID && sub.StartDate != nil && sub.StartDate.Unix() == start {
-			matches = append(matches, sub.ID)
-		}
+	sub, err := client.Subscriptions.FindConnect(ctx, account, p)
+	var ambiguous *subkit.AmbiguousMatchError
+	switch {
+	case errors.Is(err, subkit.ErrNotFound):
+		explain.NotCreated(w, "FindConnect for this product and start date")
+	case errors.As(err, &ambiguous):
+		fmt.Fprintf(w, "look-up:  FindConnect finds %d candidates; decide by hand before creating again\n", len(ambiguous.Candidates))
+	case err != nil:
+		explain.LookUpFailed(w, err)
+	default:
+		fmt.Fprintf(w, "look-up:  FindConnect finds %s (status %s) for this product and start date:\n", sub.ID, sub.Status)
+		fmt.Fprintln(w, "          the create happened; do not send it again")
 	}
-	if len(matches) == 0 {
-		explain.NotCreated(w, "ListConnect(scheduled) for this product and start date")
-		return
-	}
-	fmt.Fprintf(w, "look-up:  ListConnect(scheduled) shows %v for this product and start date:\n", matches)
-	fmt.Fprintln(w, "          the create most likely happened; do not send it again")
 }

@@ -7,12 +7,12 @@ import (
 )
 
 func TestFaults(t *testing.T) {
-	exampletest.Run(t, run, exampletest.Faults(t, "ChatDash", map[string][]string{
+	exampletest.Run(t, run, exampletest.Faults(t, "ChatDash", 4 /* FindConnect lists four statuses */, map[string][]string{
 		"none":         {"created:  sub_sched_", "status not_started", `agents "Agent A"`},
-		"server-error": {"the server answered 503", "ListConnect(scheduled) for this product and start date finds nothing"},
-		"lost-answer":  {"the create most likely happened"},
-		"slow":         {"the create most likely happened"},
-		"malformed":    {"the server answered 200", "the create most likely happened"},
+		"server-error": {"the server answered 503", "FindConnect for this product and start date finds nothing"},
+		"lost-answer":  {"the create happened; do not send it again"},
+		"slow":         {"the create happened; do not send it again"},
+		"malformed":    {"the server answered 200", "the create happened; do not send it again"},
 		"unauthorized": {"the agency key was refused; nothing was created"},
 		"refused":      {"refused as sent (Client has no admin member)"},
 		"invalid":      {"data.agentIds[1]: is required", "data.selectedProduct.startDate: is required"},

@@ -7,7 +7,7 @@ import (
 )
 
 func TestFaults(t *testing.T) {
-	exampletest.Run(t, run, exampletest.Faults(t, "Polar", map[string][]string{
+	exampletest.Run(t, run, exampletest.Faults(t, "Polar", 1, map[string][]string{
 		"none":         {"customer 992fae2a-2a17-4b7a-8d9e-e287cf90131b <ada@acme.example>", `product "Community"`, "metadata {order_id=ord_1001}"},
 		"server-error": {"the server answered 502", "List by product, customer and metadata {order_id=ord_1001} finds nothing"},
 		"lost-answer":  {"the create happened"},

@@ -1,5 +1,5 @@
-// Package explain prints what subkit's answers mean to the caller, using
-// only errors.Is and errors.As (the SDK's whole error model) and the
+// Package explain prints what subkit's answers mean to the caller: what to
+// do next comes from subkit.Classify, the details from errors.As and the
 // ResponseInfo a call fills. The per-API examples share it.
 package explain
 
@@ -49,23 +49,18 @@ func wordsFor(api subkit.API) words {
 	}
 }
 
-// Error prints err from a call to api, what it means, and the call as info
-// (filled by subkit.WithResponseInfo) tells it.
+// Error prints err from a call to api, what it means, what to do next
+// (subkit.Classify), and the call as info (filled by subkit.WithResponseInfo)
+// tells it.
 func Error(w io.Writer, api subkit.API, err error, info subkit.ResponseInfo) {
 	say := wordsFor(api)
+	class := subkit.Classify(err)
 	fmt.Fprintf(w, "error:    %v\n", err)
 	var verr *subkit.ValidationError
 	var apiErr *subkit.APIError
 	hasAPIErr := errors.As(err, &apiErr)
-	switch {
-	case errors.As(err, &verr):
-		fmt.Fprintln(w, "meaning:  invalid parameters; nothing was sent. Every problem, by its wire path:")
-		for _, f := range verr.Fields {
-			fmt.Fprintf(w, "            %s: %s\n", f.Field, f.Message)
-		}
-	case errors.Is(err, subkit.ErrMissingCredential):
-		fmt.Fprintf(w, "meaning:  no %s configured; nothing was sent\n", say.credential)
-	case errors.Is(err, subkit.ErrOutcomeUnknown):
+	switch class.Action {
+	case subkit.ActionLookUp:
 		why := "the connection broke after the request was sent"
 		switch {
 		case errors.Is(err, context.DeadlineExceeded):
@@ -79,23 +74,40 @@ func Error(w io.Writer, api subkit.API, err error, info subkit.ResponseInfo) {
 		for _, line := range say.advice {
 			fmt.Fprintln(w, "          "+line)
 		}
-	case errors.Is(err, subkit.ErrRateLimited):
-		fmt.Fprintf(w, "meaning:  rate limited after %d attempt(s); %s. Try again in %s.\n",
-			apiErr.Attempts, say.nothing, apiErr.RetryAfter)
-	case errors.Is(err, subkit.ErrUnauthorized), errors.Is(err, subkit.ErrForbidden):
-		fmt.Fprintf(w, "meaning:  %s; %s\n", say.refused, say.nothing)
-	case errors.Is(err, subkit.ErrNotFound):
-		fmt.Fprintf(w, "meaning:  not found (%s); %s\n", apiErr.Message, say.nothing)
-	case errors.Is(err, subkit.ErrRejected):
-		fmt.Fprintf(w, "meaning:  refused as sent (%s); %s: fix the request\n", apiErr.Message, say.nothing)
-		for _, f := range apiErr.Fields {
-			fmt.Fprintf(w, "            %s: %s (%s)\n", f.Field, f.Message, f.Code)
+	case subkit.ActionRetryLater:
+		if errors.Is(err, subkit.ErrRateLimited) {
+			fmt.Fprintf(w, "meaning:  rate limited after %d attempt(s); %s. Try again in %s.\n",
+				apiErr.Attempts, say.nothing, class.RetryAfter)
+		} else {
+			fmt.Fprintf(w, "meaning:  %s; %s. Try again later.\n", class.Reason, say.nothing)
 		}
-	case hasAPIErr:
-		fmt.Fprintf(w, "meaning:  unexpected answer %d\n", apiErr.StatusCode)
-	default:
+	case subkit.ActionRetry:
 		fmt.Fprintln(w, "meaning:  the request was never sent (the connection could not be made): safe to retry")
+	default: // subkit.ActionFix
+		switch {
+		case errors.As(err, &verr):
+			fmt.Fprintln(w, "meaning:  invalid parameters; nothing was sent. Every problem, by its wire path:")
+			for _, f := range verr.Fields {
+				fmt.Fprintf(w, "            %s: %s\n", f.Field, f.Message)
+			}
+		case errors.Is(err, subkit.ErrMissingCredential):
+			fmt.Fprintf(w, "meaning:  no %s configured; nothing was sent\n", say.credential)
+		case errors.Is(err, subkit.ErrUnauthorized), errors.Is(err, subkit.ErrForbidden):
+			fmt.Fprintf(w, "meaning:  %s; %s\n", say.refused, say.nothing)
+		case errors.Is(err, subkit.ErrNotFound):
+			fmt.Fprintf(w, "meaning:  not found (%s); %s\n", apiErr.Message, say.nothing)
+		case errors.Is(err, subkit.ErrRejected):
+			fmt.Fprintf(w, "meaning:  refused as sent (%s); %s: fix the request\n", apiErr.Message, say.nothing)
+			for _, f := range apiErr.Fields {
+				fmt.Fprintf(w, "            %s: %s (%s)\n", f.Field, f.Message, f.Code)
+			}
+		case hasAPIErr:
+			fmt.Fprintf(w, "meaning:  unexpected answer %d\n", apiErr.StatusCode)
+		default:
+			fmt.Fprintf(w, "meaning:  %s; %s\n", class.Reason, say.nothing)
+		}
 	}
+	fmt.Fprintf(w, "next:     %s (a service would answer its own client %d)\n", class.Action, class.HTTPStatus)
 	if hasAPIErr {
 		fmt.Fprintf(w, "APIError: status %d, code %q, message %q, request ID %q, attempts %d\n",
 			apiErr.StatusCode, apiErr.Code, apiErr.Message, apiErr.RequestID, apiErr.Attempts)
