@@ -51,7 +51,7 @@ func (c *config) connect(sc *scan, stderr io.Writer) (*env, int) {
 		subkit.WithRetryPolicy(subkit.RetryPolicy{SettleTime: c.settle}),
 		subkit.WithUserAgent("subkit-bulk/" + subkit.Version),
 	}
-	shared, err := c.shared(sc)
+	shared, err := c.shared()
 	if err != nil {
 		fmt.Fprintf(stderr, "subkit bulk: -redis %s: %v\n", c.redisAddr, err)
 		return nil, 2
