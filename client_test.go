@@ -69,7 +69,7 @@ func TestNewAcceptsLoopbackAndDefaults(t *testing.T) {
 	}
 	p := subkit.DefaultRetryPolicy()
 	assert.Equal(t, subkit.RetryPolicy{MaxAttempts: 4, MinBackoff: 500 * time.Millisecond, MaxBackoff: 10 * time.Second,
-		MaxRetryAfter: 60 * time.Second, SettleTime: 2 * time.Second}, p)
+		MaxRetryAfter: 60 * time.Second, SettleTime: 6 * time.Second}, p)
 }
 
 func TestWithEnvReadsCredentialsAndExplicitOptionsWin(t *testing.T) {

@@ -1,3 +1,8 @@
+// The README's snippets are compiled here, not called, and assign values a
+// real program would go on to use:
+//lint:file-ignore U1000 compiled to check the README, never called
+//lint:file-ignore SA4006 the README's snippets assign what a real program would use
+
 package subkit_test
 
 import (
