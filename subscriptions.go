@@ -262,6 +262,8 @@ type ConnectProductSummary struct {
 }
 
 // connectSubscriptionWire is the wire form, with Unix-second times.
+// subkittest writes the same shape from its own struct on purpose: the fake
+// checks the SDK independently instead of agreeing with it by construction.
 type connectSubscriptionWire struct {
 	ID                       string                 `json:"id"`
 	Type                     string                 `json:"type"`

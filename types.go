@@ -134,7 +134,9 @@ const (
 	DiscountDurationRepeating DiscountDuration = "repeating" // DurationInMonths months
 )
 
-// The Polar Subscription object graph. Everything decodes with plain encoding/json struct
+// The Polar Subscription object graph. (subkittest answers with structs of
+// its own of the same shapes, on purpose: the fake checks the SDK
+// independently instead of agreeing with it by construction.) Everything decodes with plain encoding/json struct
 // tags (fast, one pass); only Metadata, CustomFieldData and TaxID have their own decoders.
 // Unions (Price, Discount) are single structs holding every variant's fields, told apart by
 // their discriminator, so decoding never has to guess a variant. Unknown keys are ignored

@@ -1,6 +1,7 @@
-// Package subkitredis shares subkit's exactly-once machinery between the
-// processes of a fleet through Redis: Store is a subkit.IdempotencyStore
-// (design rule 10) that every process using the same Redis shares.
+// Package subkitredis shares subkit's exactly-once machinery and an API's
+// rate budget between the processes of a fleet through Redis: Store is a
+// subkit.IdempotencyStore (design rule 10) and Limiter a subkit.Limiter
+// (rule 13) that every process using the same Redis shares.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379", ContextTimeoutEnabled: true})
 //	client, err := subkit.New(subkit.WithEnv(), subkit.WithIdempotencyStore(subkitredis.NewStore(rdb)))
@@ -69,6 +70,43 @@
 // look-up stays the last line of defence. A *redis.Ring is not recommended:
 // when a shard goes away, its keys, locks included, move to other shards.
 //
+// # Rate limiting a fleet
+//
+// Polar allows 500 requests a minute per organization, counted in fixed
+// windows, and answers the one past it with a 429 whose Retry-After is the
+// whole minute. A fleet of n processes, each pacing itself with
+// subkit.NewLimiter, would send up to n times the budget; a Limiter of one
+// name, made on every process, shares it:
+//
+//	limiter := subkitredis.NewLimiter(rdb, "polar:"+organizationID, subkit.PolarRateLimit, time.Minute)
+//	client, err := subkit.New(subkit.WithEnv(), subkit.WithRateLimiter(subkit.Polar, limiter))
+//
+// Its log is a sorted set per name, kept by one Lua script that stamps each
+// grant with the Redis server's clock. On that clock no interval of length
+// per + per/60 holds more than events grants of the name, across every
+// process; so every window of length per at the API, fixed however aligned
+// or sliding, receives at most events requests if each arrives within per/60
+// of its grant. The fleet sustains 60/61 (98.4%) of the limit. See
+// NewLimiter for the details. What breaks the guarantee:
+//
+//   - Redis losing the log: a restart without persistence, or a failover to
+//     a replica that had not yet copied the latest grants, forgets the
+//     window's grants, and up to events more may go in that window. AOF
+//     persistence keeps the log across a restart, as it does the Store's
+//     locks.
+//   - A step forward of the Redis server's clock (an NTP correction) ages the
+//     log early by the size of the step; a step back only makes it wait
+//     longer. Slewing (the usual NTP correction) does no harm.
+//   - Processes that give one name different limits or windows: each checks
+//     the shared log against its own.
+//   - A request delayed on its way for more than per/60 after its grant (a
+//     process paused between Wait and sending, a connection that takes
+//     longer than a second of Polar's minute to open).
+//
+// Wait never lets a request go without a grant: a Redis that cannot be
+// reached is an error, and so is a Redis that does not answer within the
+// context's deadline (or 5 s), so that the call fails before sending.
+//
 // # Keys
 //
 // For an idempotency key k (subkit passes it scoped to its API, as in
@@ -82,10 +120,16 @@
 // that touch both work on a cluster. p is DefaultPrefix unless
 // StoreOptions.Prefix names another.
 //
+// A Limiter named n keeps its log in one key, escaped the same way:
+//
+//	subkit:rate:{n}   a sorted set: one member per grant, scored by the
+//	                  Redis server's time of the grant in µs; it expires
+//	                  one window after the last grant
+//
 // # Secrets
 //
-// A Store and its locks never print their Redis client, so a password in the
-// client's options cannot reach a %v of them, nor of a caller's struct that
-// holds them. Errors carry what go-redis reports (addresses, Redis's own
+// A Store, its locks and a Limiter never print their Redis client, so a
+// password in the client's options cannot reach a %v of them, nor of a
+// caller's struct that holds them. Errors carry what go-redis reports (addresses, Redis's own
 // messages), which never includes the password.
 package subkitredis
