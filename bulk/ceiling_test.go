@@ -1,0 +1,90 @@
+package bulk_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/subkit-go/subkit"
+	"github.com/subkit-go/subkit/bulk"
+	"github.com/subkit-go/subkit/subkittest"
+)
+
+// ceiling is a scaled-down Polar: its fixed-window limit, shrunk from 500 a
+// minute to limit a window of a second, and a run of n creates against it.
+type ceiling struct {
+	n, limit int
+	window   time.Duration
+}
+
+// theCeiling is 10,000 creates at 500 a second, in windows of 10 s:
+// Polar's minute scaled down 6 times. Scaling time down also shrinks what a
+// limiter absorbs — a request that reaches the server up to 1/60 of the
+// window after its grant (170 ms here, 1 s on Polar) — while the delays on
+// this machine do not shrink: a key look-up holds the fake's lock for tens of
+// milliseconds once it holds thousands of subscriptions, and the fake, the
+// clients, Redis and other processes share two cores. So the scale stops
+// where such delays still fit. With -race the machine serves a tenth of the
+// rate.
+func theCeiling() ceiling {
+	if raceDetector {
+		return ceiling{n: 2000, limit: 1000, window: 10 * time.Second}
+	}
+	return ceiling{n: 10000, limit: 5000, window: 10 * time.Second}
+}
+
+func (c ceiling) fake(t testing.TB) *polarFake {
+	return newPolarFake(t, c.n, subkittest.WithRateLimit(subkit.Polar, c.limit, c.window))
+}
+
+// perWindow counts the creates the server answered 201 in each window of
+// its clock, from the window of the first request to the last full one.
+func (c ceiling) perWindow(reqs []subkittest.Request) []int {
+	if len(reqs) == 0 {
+		return nil
+	}
+	t0 := reqs[0].Time
+	var last time.Time
+	counts := []int{}
+	for _, r := range reqs {
+		if r.Method != http.MethodPost || r.Status != http.StatusCreated {
+			continue
+		}
+		k := int(r.Time.Sub(t0) / c.window)
+		for len(counts) <= k {
+			counts = append(counts, 0)
+		}
+		counts[k]++
+		last = r.Time
+	}
+	if full := int(last.Sub(t0) / c.window); full < len(counts) {
+		counts = counts[:full] // the last window is cut short by the end of the run
+	}
+	return counts
+}
+
+func TestRunAtTheCeiling(t *testing.T) {
+	c := theCeiling()
+	f := c.fake(t)
+	client := f.client(t, subkit.WithRateLimiter(subkit.Polar, subkit.NewLimiter(c.limit, c.window)))
+	start := time.Now()
+	got := run(t, context.Background(), client, f.items(0, c.n), bulk.Options{Concurrency: 64})
+	wall := time.Since(start)
+
+	assert.Equal(t, map[bulk.Outcome]int{bulk.Created: c.n}, countOutcomes(got))
+	reqs := f.Requests(subkit.Polar)
+	tr := trafficOf(reqs)
+	assert.Zero(t, tr.tooMany, "no 429")
+	perCreate := float64(tr.posts+tr.gets) / float64(c.n)
+	assert.LessOrEqual(t, perCreate, 1.05, "requests per create")
+	windows := c.perWindow(reqs)
+	require.NotEmpty(t, windows)
+	assert.GreaterOrEqual(t, slices.Min(windows), c.limit*95/100, "creates per window: %v", windows)
+	t.Logf("%d creates in %s, %.3f requests a create, 429s: %d, creates per %s window (limit %d): %v",
+		c.n, wall.Round(time.Millisecond), perCreate, tr.tooMany, c.window, c.limit, windows)
+}
