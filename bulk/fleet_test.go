@@ -81,8 +81,8 @@ func TestFleetSharesOneBudgetAndOneStore(t *testing.T) {
 			} else {
 				assert.Equal(t, 3*c.n, made, "each process reports every item: one creates, the others replay: %v", counts)
 			}
-			t.Logf("%d creates by 3 processes in %s (sharded %t): %d requests (%.3f a create), 429s: %d, creates per window (limit %d): %v",
-				c.n, wall.Round(time.Millisecond), sharded, len(reqs), float64(len(reqs))/float64(c.n), tr.tooMany, c.limit, c.perWindow(reqs))
+			t.Logf("%d creates by 3 processes in %s (sharded %t): %d requests (%.3f a create), 429s: %d, creates per %s (limit %d per %s): %v",
+				c.n, wall.Round(time.Millisecond), sharded, len(reqs), float64(len(reqs))/float64(c.n), tr.tooMany, c.slice, c.limit, c.window, c.perSlice(reqs))
 		})
 	}
 }

@@ -34,7 +34,7 @@ func burst(t *testing.T, n, limit int, window time.Duration, limiter func(i int)
 }
 
 func TestPacingOneSharedLimiterKeepsThreeProcessesUnderTheLimit(t *testing.T) {
-	const n, limit, window = 300, 100, time.Second
+	const n, limit, window = 600, 300, 3 * time.Second
 	shared := subkit.NewLimiter(limit, window)
 	f, tr := burst(t, n, limit, window, func(int) subkit.Limiter { return shared })
 
@@ -44,7 +44,7 @@ func TestPacingOneSharedLimiterKeepsThreeProcessesUnderTheLimit(t *testing.T) {
 }
 
 func TestPacingThreeProcessesEachOnItsOwnOverrunTheWindow(t *testing.T) {
-	const n, limit, window = 300, 100, time.Second
+	const n, limit, window = 600, 300, 3 * time.Second
 	f, tr := burst(t, n, limit, window, func(int) subkit.Limiter { return subkit.NewLimiter(limit, window) })
 
 	assert.Positive(t, tr.tooMany, "each process alone keeps to the limit, together they overrun it")
