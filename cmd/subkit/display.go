@@ -35,9 +35,9 @@ func newDisplay(mode string, every time.Duration, stderr io.Writer, total int) d
 		if max == 0 {
 			max = -1 // a spinner
 		}
-		return &barDisplay{bar: progressbar.NewOptions(max, progressbar.OptionSetWriter(stderr),
+		return &barDisplay{w: stderr, bar: progressbar.NewOptions(max, progressbar.OptionSetWriter(stderr),
 			progressbar.OptionSetDescription("creating"), progressbar.OptionShowCount(), progressbar.OptionSetWidth(30),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionShowDescriptionAtLineEnd(),
+			progressbar.OptionShowDescriptionAtLineEnd(),
 			progressbar.OptionSetPredictTime(false), progressbar.OptionSetElapsedTime(false))}
 	case "lines":
 		return &linesDisplay{w: stderr, every: every}
@@ -46,7 +46,10 @@ func newDisplay(mode string, every time.Duration, stderr io.Writer, total int) d
 }
 
 // barDisplay draws a progress bar with the counts, rate and ETA after it.
-type barDisplay struct{ bar *progressbar.ProgressBar }
+type barDisplay struct {
+	w   io.Writer
+	bar *progressbar.ProgressBar
+}
 
 func (*barDisplay) interval() time.Duration { return 200 * time.Millisecond }
 
@@ -56,6 +59,7 @@ func (d *barDisplay) show(p bulk.Progress) {
 	if p.Final {
 		_ = d.bar.Finish()
 		_ = d.bar.Exit()
+		fmt.Fprintln(d.w) // the summary goes under the bar, not after it
 	}
 }
 
