@@ -101,3 +101,41 @@ func minOf(xs []int) int {
 	}
 	return m
 }
+
+// The ceiling run stopped half way (its context cancelled) and run again:
+// exactly one subscription per item, and the rerun's look-ups cost at most
+// one more per page of keys.
+func TestRunAtTheCeilingStoppedAndRerun(t *testing.T) {
+	c := theCeiling()
+	f := c.fake(t)
+	paced := subkit.WithRateLimiter(subkit.Polar, subkit.NewLimiter(c.limit, c.window))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := map[bulk.Outcome]int{}
+	for r := range bulk.Run(ctx, f.client(t, paced), f.items(0, c.n), bulk.Options{Concurrency: 64}) {
+		if first[r.Outcome]++; first[bulk.Created] == c.n/2 {
+			cancel()
+		}
+	}
+	require.Equal(t, c.n, first[bulk.Created]+first[bulk.NotAttempted], "%v", first)
+	stoppedAt := len(f.Requests(subkit.Polar))
+
+	start := time.Now()
+	again := run(t, context.Background(), f.client(t, paced), f.items(0, c.n), bulk.Options{Concurrency: 64})
+	wall := time.Since(start)
+
+	assert.Equal(t, map[bulk.Outcome]int{bulk.Replayed: first[bulk.Created], bulk.Created: first[bulk.NotAttempted]}, countOutcomes(again))
+	keys := keysOnServer(f.Server)
+	require.Len(t, keys, c.n)
+	for k, n := range keys {
+		require.Equal(t, 1, n, "key %s", k)
+	}
+	reqs := f.Requests(subkit.Polar)[stoppedAt:]
+	tr := trafficOf(reqs)
+	assert.Zero(t, tr.tooMany)
+	pages := (c.n + 99) / 100
+	lookups, _ := lookupsOf(reqs)
+	assert.LessOrEqual(t, lookups, 2*pages, "at most one extra look-up per page")
+	t.Logf("stopped at %d/%d; the rerun in %s: %d look-ups for %d pages, %d creates, %.3f requests a create made, 429s: %d",
+		first[bulk.Created], c.n, wall.Round(time.Millisecond), lookups, pages, tr.posts, float64(len(reqs))/float64(tr.posts), tr.tooMany)
+}
