@@ -24,6 +24,8 @@ func exampleClock() time.Time { return exampleNow }
 func ExampleNew() {
 	srv := subkittest.NewServer()
 	defer srv.Close()
+	srv.AddPolarProduct(subkittest.PolarProduct{ID: "d8dd2de1-21b7-4a41-8bc3-ce909c0cfe23"})
+	srv.AddPolarCustomer(subkittest.PolarCustomer{ExternalID: "usr_1337"})
 
 	client, err := subkit.New(
 		// In production: subkit.WithEnv(), which reads CHATDASH_AGENCY_KEY,
@@ -313,6 +315,7 @@ func ExampleAPIError_serverError() {
 func Example_outcomeUnknown() {
 	srv := subkittest.NewServer()
 	defer srv.Close()
+	srv.AddChargeflowDispute(subkittest.ChargeflowDispute{ID: "65f0c1d2e3a4b5c6d7e8f901"})
 	srv.InjectFault(subkit.Chargeflow, 1, subkittest.CloseAfterHandling())
 	client, err := srv.Client()
 	if err != nil {
@@ -344,6 +347,8 @@ func Example_outcomeUnknown() {
 func ExampleWithResponseInfo() {
 	srv := subkittest.NewServer()
 	defer srv.Close()
+	srv.AddPolarProduct(subkittest.PolarProduct{ID: "d8dd2de1-21b7-4a41-8bc3-ce909c0cfe23"})
+	srv.AddPolarCustomer(subkittest.PolarCustomer{ExternalID: "usr_1337"})
 	// The first attempt is answered 429 without Retry-After: the SDK backs
 	// off and tries again, as nothing was created.
 	srv.InjectFault(subkit.Polar, 1, subkittest.RateLimited(""))

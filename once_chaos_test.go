@@ -79,6 +79,8 @@ func TestExactlyOnceChaos(t *testing.T) {
 				all.falseFailures += tally.falseFailures
 				all.lostSuccesses += tally.lostSuccesses
 				all.requests += tally.requests
+				all.limited += tally.limited
+				all.rateLimitedCalls += tally.rateLimitedCalls
 			}
 			t.Logf("all, %s: %v", name, all)
 			// runChaos has already failed the test for each duplicate, false

@@ -484,7 +484,7 @@ func (c *captureT) Errorf(format string, args ...any) {
 // credential, keeping the scheme, for the three APIs.
 func TestFakesRecordNoCredential(t *testing.T) {
 	a := &auditor{t: t}
-	srv := subkittest.NewServer()
+	srv := subkittest.NewServer(subkittest.WithImplicitResources())
 	defer srv.Close()
 	srv.AddCredential(subkit.ChatDash, auditAgencyKey)
 	srv.AddCredential(subkit.Chargeflow, auditCFKey)

@@ -38,7 +38,7 @@ func TestOversizedAnswerIsRefusedWithinAMemoryBound(t *testing.T) {
 			name = "Content-Length"
 		}
 		t.Run(name, func(t *testing.T) {
-			srv := subkittest.NewServer()
+			srv := subkittest.NewServer(subkittest.WithImplicitResources())
 			defer srv.Close()
 			c, err := srv.Client(subkit.WithTimeout(30 * time.Second))
 			if err != nil {

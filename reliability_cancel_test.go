@@ -51,7 +51,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // for it under policy.
 func fakeCancelWorld(t *testing.T, api subkit.API, f subkittest.Fault, policy subkit.RetryPolicy) (*subkittest.Server, *subkit.Client, func()) {
 	t.Helper()
-	srv := subkittest.NewServer()
+	srv := subkittest.NewServer(subkittest.WithImplicitResources())
 	srv.InjectFault(api, 1, f)
 	c, err := srv.Client(subkit.WithRetryPolicy(policy))
 	if err != nil {
@@ -93,7 +93,7 @@ func cancelPhases() []cancelPhase {
 		{
 			name: "before sending (while connecting)",
 			run: func(t *testing.T) (func(), func(context.Context) error, func() int, func()) {
-				srv := subkittest.NewServer()
+				srv := subkittest.NewServer(subkittest.WithImplicitResources())
 				dialing := make(chan struct{}, 1)
 				stop := make(chan struct{})
 				tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -264,7 +264,7 @@ func TestCancellationAtEveryPhase(t *testing.T) {
 // so it is retried, and a call that gives up on it says the request was not
 // sent.
 func TestFailedCustomDialIsRetried(t *testing.T) {
-	srv := subkittest.NewServer()
+	srv := subkittest.NewServer(subkittest.WithImplicitResources())
 	defer srv.Close()
 	var dials atomic.Int32
 	var d net.Dialer

@@ -29,6 +29,12 @@ import (
 // The fault sequence is drawn from a seed, logged with t.Logf; set
 // SUBKIT_CHAOS_SEED to replay it (SUBKIT_CHAOS_WORKERS=1 also replays the
 // order in which calls meet the faults), SUBKIT_CHAOS_CALLS to run more calls.
+//
+// Two switches make the fake as unkind as the real servers, off by default
+// (see chaosServerOptions): SUBKIT_CHAOS_LAG=3s keeps each create invisible
+// to look-ups for a lag drawn from 0–3 s (a read replica; "1s-3s" for a
+// range), SUBKIT_CHAOS_FIXED_WINDOW=1 turns on Polar's rate limiter at its
+// production 500 requests a minute ("100/1m" or "10/1s" for others).
 
 const (
 	chaosTimeout    = 200 * time.Millisecond // WithTimeout of every chaos client
@@ -163,13 +169,16 @@ type chaosTally struct {
 	duplicates, falseFailures     int
 	lostSuccesses, unknownApplied int // successes without their subscription; unknowns that had happened
 	requests                      int
+	limited                       int // requests the server's own rate limit refused (not a RateLimited fault)
+	rateLimitedCalls              int // calls that ended with ErrRateLimited
 	errorKinds                    map[string]int
 	faults                        map[string]int
 }
 
 func (t chaosTally) String() string {
-	return fmt.Sprintf("calls=%d ok=%d unknown=%d (applied %d) definite=%d duplicates=%d false_failures=%d lost_successes=%d requests=%d",
-		t.calls, t.ok, t.unknown, t.unknownApplied, t.definite, t.duplicates, t.falseFailures, t.lostSuccesses, t.requests)
+	return fmt.Sprintf("calls=%d ok=%d unknown=%d (applied %d) definite=%d duplicates=%d false_failures=%d lost_successes=%d requests=%d limited=%d rate_limited_calls=%d",
+		t.calls, t.ok, t.unknown, t.unknownApplied, t.definite, t.duplicates, t.falseFailures, t.lostSuccesses, t.requests,
+		t.limited, t.rateLimitedCalls)
 }
 
 func chaosSeed(t *testing.T) uint64 {
@@ -182,6 +191,42 @@ func chaosSeed(t *testing.T) uint64 {
 		return s
 	}
 	return uint64(time.Now().UnixNano())
+}
+
+// chaosServerOptions are the fake's options for a chaos run on api: every
+// well-formed ID names an object (each call names its own), and what the
+// switches SUBKIT_CHAOS_LAG and SUBKIT_CHAOS_FIXED_WINDOW turn on.
+func chaosServerOptions(t *testing.T, api subkit.API) []subkittest.ServerOption {
+	t.Helper()
+	opts := []subkittest.ServerOption{subkittest.WithImplicitResources()}
+	if v := os.Getenv("SUBKIT_CHAOS_LAG"); v != "" {
+		lo, hi, ok := strings.Cut(v, "-")
+		if !ok {
+			lo, hi = "0s", v
+		}
+		minLag, err1 := time.ParseDuration(lo)
+		maxLag, err2 := time.ParseDuration(hi)
+		if err1 != nil || err2 != nil || minLag < 0 || maxLag < minLag {
+			t.Fatalf("SUBKIT_CHAOS_LAG=%q: want a duration (3s) or a range (1s-3s)", v)
+		}
+		opts = append(opts, subkittest.WithReadLag(api, minLag, maxLag))
+		t.Logf("%s: read lag %s–%s per create", api, minLag, maxLag)
+	}
+	if v := os.Getenv("SUBKIT_CHAOS_FIXED_WINDOW"); v != "" && api == subkit.Polar {
+		limit, window := 500, time.Minute // Polar's production default group
+		if v != "1" {
+			n, d, ok := strings.Cut(v, "/")
+			var err1, err2 error
+			limit, err1 = strconv.Atoi(n)
+			window, err2 = time.ParseDuration(d)
+			if !ok || err1 != nil || err2 != nil || limit < 1 || window <= 0 {
+				t.Fatalf("SUBKIT_CHAOS_FIXED_WINDOW=%q: want 1 or LIMIT/WINDOW (100/1m)", v)
+			}
+		}
+		opts = append(opts, subkittest.WithRateLimit(subkit.Polar, limit, window))
+		t.Logf("polar: rate limit %d per %s fixed window", limit, window)
+	}
+	return opts
 }
 
 func chaosEnvInt(t *testing.T, name string, def int) int {
@@ -259,7 +304,7 @@ type chaosPlan struct {
 // meets a fault drawn from rng, then checks each call against the server.
 func runChaos(t *testing.T, ca chaosAPI, plan chaosPlan, rng *rand.Rand, calls, workers int) chaosTally {
 	t.Helper()
-	srv := subkittest.NewServer()
+	srv := subkittest.NewServer(chaosServerOptions(t, ca.api)...)
 	t.Cleanup(srv.Close)
 	faults := plan.faults
 	total := 0
@@ -339,6 +384,9 @@ func runChaos(t *testing.T, ca chaosAPI, plan chaosPlan, rng *rand.Rand, calls, 
 			f = "(none left)"
 		}
 		tally.faults[f]++
+		if r.Status == 429 && !strings.HasPrefix(r.Fault, "rate limited") {
+			tally.limited++ // the server's own limiter, under a fault that handled the request or none
+		}
 		if len(r.Created) == 0 {
 			continue
 		}
@@ -354,6 +402,9 @@ func runChaos(t *testing.T, ca chaosAPI, plan chaosPlan, rng *rand.Rand, calls, 
 		t.Errorf("the server holds %d subscriptions, its requests created %d", held, totalCreated)
 	}
 	for i, res := range results {
+		if errors.Is(res.err, subkit.ErrRateLimited) {
+			tally.rateLimitedCalls++
+		}
 		subs := created[markers[i]]
 		if len(subs) > 1 {
 			tally.duplicates++

@@ -17,7 +17,7 @@ import (
 // per call, each the one its call returned.
 func TestOneClientManyGoroutines(t *testing.T) {
 	const goroutines, perGoroutine = 64, 100
-	srv := subkittest.NewServer()
+	srv := subkittest.NewServer(subkittest.WithImplicitResources())
 	defer srv.Close()
 	c, err := srv.Client(subkit.WithTimeout(time.Minute))
 	if err != nil {

@@ -124,10 +124,9 @@ func (h chargeflowHandler) serve(x *exchange) *outcome {
 	s := h.s
 	disputeID = strings.ToLower(disputeID)
 	s.mu.Lock()
-	dispute, known := s.cf.disputes[disputeID]
-	seeded := len(s.cf.disputes) > 0
+	dispute, exists := s.cf.dispute(disputeID, s.implicit)
 	s.mu.Unlock()
-	if seeded && !known {
+	if !exists {
 		return h.fail(x, http.StatusNotFound, "Dispute not found")
 	}
 	ext := any(nil)
@@ -323,6 +322,13 @@ func contains(list []string, s string) bool {
 type chargeflowState struct {
 	disputes map[string]*ChargeflowDispute // seeded, by lowercase ID
 	current  map[string]*stored            // the subscription each dispute holds
+}
+
+// dispute returns the seeded dispute id names (nil for an implicit one) and
+// whether it exists. It runs with the lock held.
+func (c *chargeflowState) dispute(id string, implicit bool) (*ChargeflowDispute, bool) {
+	d, ok := c.disputes[id]
+	return d, ok || implicit && len(c.disputes) == 0
 }
 
 func (c *chargeflowState) init() {

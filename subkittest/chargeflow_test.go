@@ -162,6 +162,7 @@ func TestChargeflowSecondCreateReplacesTheDisputesSubscription(t *testing.T) {
 		t.Fatalf("held %+v", held)
 	}
 	// Another dispute holds its own.
+	s.AddChargeflowDispute(ChargeflowDispute{ID: "65f0c1d2e3a4b5c6d7e8f902"})
 	if _, err := c.Subscriptions.CreateForDispute(ctx, "65f0c1d2e3a4b5c6d7e8f902", disputeParams()); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/subkit-go/subkit"
 )
 
 // WithChargeflowSubscriptionsArray makes the Chargeflow fake answer the
@@ -105,21 +107,22 @@ func expands(q query, what string) bool {
 	return false
 }
 
-// dispute serves GET /disputes/{disputeId}: the dispute, with its current
-// subscription (the JSON its create answered) when expand asks for it.
-// When disputes are seeded, an unknown one is 404; otherwise every
-// well-formed ID names a dispute, as for the create.
+// dispute serves GET /disputes/{disputeId}: the dispute, with its
+// subscription (the JSON its create answered) when expand asks for it: the
+// newest one look-ups see (see WithReadLag). An unknown dispute is 404, as
+// for the create.
 func (h chargeflowHandler) dispute(x *exchange, id string) *outcome {
 	s := h.s
 	s.mu.Lock()
-	seeded, known := s.cf.disputes[id]
-	anySeeded := len(s.cf.disputes) > 0
+	seeded, exists := s.cf.dispute(id, s.implicit)
 	var body json.RawMessage
-	if st := s.cf.current[id]; st != nil {
-		body = st.clone().body
+	for _, st := range s.visible(subkit.Chargeflow, s.now()) {
+		if st.chargeflow.DisputeID == id {
+			body = st.body
+		}
 	}
 	s.mu.Unlock()
-	if anySeeded && !known {
+	if !exists {
 		return h.fail(x, http.StatusNotFound, "Dispute not found")
 	}
 	d := disputeDetails(id, seeded)

@@ -134,11 +134,11 @@ func (h chatdashHandler) serve(x *exchange) *outcome {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cd := &s.cd
-	if len(cd.accounts) > 0 && !cd.accounts[accountID] {
+	if !cd.accountExists(accountID, s.implicit) {
 		return h.fail(http.StatusNotFound, "Connected account not found")
 	}
 	client := cd.clients[c.clientID]
-	if client == nil && len(cd.clients) > 0 {
+	if client == nil && !(s.implicit && len(cd.clients) == 0) {
 		return h.fail(http.StatusNotFound, "Client not found")
 	}
 	if client != nil && client.NoAdmin {
@@ -156,7 +156,7 @@ func (h chatdashHandler) serve(x *exchange) *outcome {
 		}
 	}
 	product := cd.products[c.productID]
-	if product == nil && len(cd.products) > 0 {
+	if product == nil && !(s.implicit && len(cd.products) == 0) {
 		return h.fail(http.StatusNotFound, "Product not found")
 	}
 	if product == nil {
@@ -325,8 +325,14 @@ type chatdashState struct {
 	accounts     map[string]bool
 	clients      map[string]*ChatDashClient
 	products     map[string]*ChatDashProduct
-	seenProducts map[string]*ChatDashProduct
-	customers    map[string]string // account + "\x00" + client → cus_…
+	seenProducts map[string]*ChatDashProduct // made up under WithImplicitResources
+	customers    map[string]string           // account + "\x00" + client → cus_…
+}
+
+// accountExists reports whether the agency has the connected account. It
+// runs with the lock held.
+func (c *chatdashState) accountExists(id string, implicit bool) bool {
+	return c.accounts[id] || implicit && len(c.accounts) == 0
 }
 
 func (c *chatdashState) init() {

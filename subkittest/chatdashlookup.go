@@ -31,10 +31,11 @@ type chatdashRow struct {
 	status string // as the create answered it
 }
 
-// chatdashRows returns the account's held subscriptions, newest first.
+// chatdashRows returns the account's subscriptions look-ups see now (see
+// WithReadLag), newest first.
 func (s *Server) chatdashRows(accountID string) []chatdashRow {
 	s.mu.Lock()
-	held := s.current(subkit.ChatDash)
+	held := s.visible(subkit.ChatDash, s.now())
 	s.mu.Unlock()
 	var rows []chatdashRow
 	for i := len(held) - 1; i >= 0; i-- {
@@ -51,12 +52,12 @@ func (s *Server) chatdashRows(accountID string) []chatdashRow {
 	return rows
 }
 
-// accountUnknown is the 404 for an account that is not seeded while others are.
+// accountUnknown is the 404 for an account the agency does not have.
 func (h chatdashHandler) accountUnknown(accountID string) *outcome {
 	s := h.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.cd.accounts) > 0 && !s.cd.accounts[accountID] {
+	if !s.cd.accountExists(accountID, s.implicit) {
 		return h.fail(http.StatusNotFound, "Connected account not found")
 	}
 	return nil

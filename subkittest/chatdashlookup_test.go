@@ -50,6 +50,7 @@ func TestChatDashListStatusesAndCursor(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2023, 11, 1, 0, 0, 0, 0, time.UTC)
 	s := newServer(t, WithClock(func() time.Time { return now }))
+	s.AddChatDashAccount("acct_other")
 	past, future := now.Add(-24*time.Hour).Unix(), now.Add(30*24*time.Hour).Unix()
 	var active []string // newest first
 	bodies := map[string]string{}
@@ -80,8 +81,11 @@ func TestChatDashListStatusesAndCursor(t *testing.T) {
 	}
 	_, ids = listConnect(t, s, "acct_other", "status=active")
 	sameIDs(t, "other account", ids, []string{other})
+	s.AddChatDashAccount("acct_empty")
 	expectAnswer(t, get(t, s.URL()+connectPath+"acct_empty/subscriptions", lookupHeaders[subkit.ChatDash]), 200,
 		`{"subscriptions":[],"has_more":false,"next_cursor":null}`)
+	expectAnswer(t, get(t, s.URL()+connectPath+"acct_unknown/subscriptions", lookupHeaders[subkit.ChatDash]), 404,
+		`{"message":"Connected account not found"}`)
 
 	// Three pages of 3, 3 and 1.
 	var pages [][]string
@@ -145,6 +149,7 @@ func TestChatDashListRefusals(t *testing.T) {
 func TestChatDashGetSubscription(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
+	s.AddChatDashAccount("acct_other")
 	created := connectCreateRaw(t, s, accountID, 1700000000)
 	id := idOf(t, created)
 	got := mustGet(t, s, subkit.ChatDash, connectPath+accountID+"/subscriptions/"+id)

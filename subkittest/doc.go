@@ -12,11 +12,13 @@
 //
 // # Seeding, inspection and faults
 //
-// Seeding makes the server stricter: once a Polar product or customer
-// (AddPolarProduct, AddPolarCustomer), a Chargeflow dispute
-// (AddChargeflowDispute), or a ChatDash account, client or product
-// (AddChatDashAccount, AddChatDashClient, AddChatDashProduct) is registered,
-// unknown ones of that kind are refused with the real API's error.
+// Like the real APIs, a fresh server knows no product, customer, dispute,
+// account or client: a create or look-up naming one is refused with the
+// real API's error ("Product does not exist.", 404 "Dispute not found", …)
+// until the test registers it with AddPolarProduct, AddPolarCustomer,
+// AddChargeflowDispute, AddChatDashAccount, AddChatDashClient or
+// AddChatDashProduct. WithImplicitResources makes every well-formed ID
+// name something that exists instead, for tests that do not care.
 //
 // Requests lists what the server received for an API (credentials
 // redacted): each request with the status it was answered, the fault it
@@ -27,14 +29,98 @@
 // types.
 //
 // InjectFault queues failures — an error status, a 429, a slow answer, a
-// create committed late, a connection closed before or after handling, a
-// malformed or oversized success body — for the next requests to an API,
-// creates and look-ups alike unless Fault.On limits them to one operation.
+// create committed late, a create answered but not yet visible to
+// look-ups, a connection closed before or after handling, a malformed or
+// oversized success body — for the next requests to an API, creates and
+// look-ups alike unless Fault.On limits them to one operation.
 //
-// CommitLate(d) is the fault for testing exactly-once creates: the create
-// is applied, and answered, only after d; until then no look-up finds it,
-// and it is applied at d even if the client has given up (but not if the
-// server is closed first).
+// # Where exactly-once is decided
+//
+// The fake is as unkind as the real servers where a client's exactly-once
+// guarantee is won or lost, when a test asks it to:
+//
+//   - WithReadLag(api, min, max) and the ReadLag fault: a create that was
+//     answered is invisible to look-ups for a while, as Polar's list and
+//     get, which read a replica, do. The accessors, which read the primary,
+//     list it at once.
+//   - CommitLate(d): the create is applied, and answered, only after d;
+//     until then no look-up finds it, and it is applied at d even if the
+//     client has given up (but not if the server is closed first).
+//   - WithRateLimit: Polar's own limiter (fixed windows, an empty 429 whose
+//     Retry-After is the whole window, counted before authentication); a
+//     window stands for a minute, so a test can scale time down.
+//   - AddCredential(api, key, scopes...): a read-only Polar token finds
+//     subscriptions and is refused the create.
+//
+// # Fidelity
+//
+// Polar's behaviour is read in its server's source (polarsource/polar at
+// c6c3645e; the API notes, polar.md "How the server behaves", gather the
+// facts). What the fake mirrors, and where (paths in that repository):
+//
+//	Polar-Version 2026-04 (the default) or 2026-10, echoed;    server/polar/version.py,
+//	  another is 404 {"detail":"Not Found"} before anything     server/polar/kit/versioning.py
+//	POST without Content-Length 411, over 10 MiB 413           server/polar/middlewares.py
+//	                                                            (MaxBodySizeMiddleware), server/polar/config.py
+//	rate limit: fixed windows from the first request, an       server/polar/rate_limit.py; asgi-ratelimit
+//	  empty 429, Retry-After the whole window, no X-RateLimit,   0.10.0 (ratelimit/core.py,
+//	  before authentication, a pending-auth group of 60 a        ratelimit/backends/redis.py)
+//	  window for a token not seen for 5 minutes
+//	an unknown token is 401 invalid_token on every path        server/polar/auth/middlewares.py
+//	no token is 401 Unauthorized with WWW-Authenticate         server/polar/exceptions.py,
+//	                                                            server/polar/auth/dependencies.py
+//	scopes: the create needs subscriptions:write, list and     server/polar/subscription/auth.py,
+//	  get either; else 403 insufficient_scope                   server/polar/oauth2/exceptions.py
+//	no request-ID header, a CF-Ray instead                     server/polar/middlewares.py (the correlation
+//	                                                            ID is only logged); Cloudflare [inferred]
+//	HEAD not routed: 405; a 405's Allow is the path's first    server/polar/subscription/endpoints.py
+//	  route's (GET)                                             (FastAPI's APIRoute, Starlette's router)
+//	create body: the union, Pydantic's errors to the byte,     server/polar/subscription/schemas.py,
+//	  the metadata rules, one NUL validator on every field       server/polar/kit/metadata.py,
+//	  (loc the whole field)                                      server/polar/kit/schemas.py
+//	create: the product first, its first problem ends the      server/polar/subscription/service.py (create),
+//	  request: unknown, not recurring, legacy, not free by      server/polar/product/price_set.py,
+//	  its default price in the organization's currency;         server/polar/models/product.py,
+//	  then the customer (an exact external ID, not deleted);    server/polar/models/product_price.py
+//	  seats for seat-based products
+//	no idempotency: the same body twice creates two            server/polar/subscription/service.py
+//	a create commits before its 201; list and get read a       server/polar/kit/routing.py,
+//	  replica that lags behind (WithReadLag, ReadLag)            server/polar/subscription/endpoints.py
+//	                                                            (get_db_read_session),
+//	                                                            terraform/production/render.tf
+//	a create runs on when its client leaves (CommitLate)       server/polar/kit/routing.py [inferred]
+//	list: filters (repeatable, ANDed), page and limit          server/polar/subscription/endpoints.py,
+//	  (clamped to 100), sorting (ended_at, ends_at; not          server/polar/subscription/sorting.py,
+//	  created_at), metadata[k] compared as text up to "]"       server/polar/kit/sorting.py, kit/pagination.py,
+//	                                                            kit/metadata.py, kit/schemas.py
+//	get: 404 ResourceNotFound                                  server/polar/subscription/endpoints.py
+//	error bodies: RequestValidationError,                      server/polar/exception_handlers.py,
+//	  PolarRequestValidationError, named PolarErrors            server/polar/exceptions.py
+//	route answers carry Cache-Control: private, no-store       server/polar/middlewares.py (CacheControlMiddleware)
+//
+// Chargeflow and ChatDash publish no source: the fake follows their API
+// notes, chargeflow.md and chatdash.md, section by section:
+//
+//	Chargeflow: path, x-api-key, body rules, 201 answer             chargeflow.md "Request", "Response"
+//	Chargeflow: 400/401/403/404/429, {"message","requestId"}        chargeflow.md "Errors"
+//	Chargeflow: an unknown dispute is 404 (create and look-up)      chargeflow.md "Errors", "Look-up"
+//	Chargeflow: GET the dispute, ?expand=subscription               chargeflow.md "Look-up: a dispute's subscription"
+//	Chargeflow: no published limit; an optional 429, Retry-After    chargeflow.md "Request" (rate limits)
+//	ChatDash: path, the raw key, the body inside data, 200          chatdash.md "Request", "Response"
+//	ChatDash: {"message"} errors; an unknown account, client or     chatdash.md "Errors" (likely refusals)
+//	  product, a client without an admin member, refused
+//	ChatDash: the list (status, limit, starting_after) and get      chatdash.md "Look-ups"
+//
+// Not modelled: Polar's restricted and elevated rate-limit groups, budgets
+// per user (personal tokens) or per OAuth app, products of another
+// organization (answered as unknown ones are), unit-based prices and
+// units, archived products, the update, cancel, export and preview
+// endpoints (PATCH and DELETE on a subscription are 405 here), the date
+// filters of the list (canceled_at_*, started_*: ignored), discounts,
+// trials and meters, the 30 s statement timeout, Cloudflare's own errors,
+// and the order of the scopes in a 403's WWW-Authenticate (a Python set's
+// in Polar; Authlib's header was read in its 1.6.0, Polar runs 1.7.2).
+// What Chargeflow and ChatDash leave unpublished is a choice, listed below.
 //
 // # What it serves
 //
@@ -56,21 +142,24 @@
 //
 // Polar's paths with a slash too many or too few are answered with a 307 to
 // the other form, as Polar's framework does. A served path with another
-// method gets 405 with Allow. Unknown paths get each API's 404: paths under
+// method gets 405 with Allow; Polar routes no HEAD (405), Chargeflow and
+// ChatDash serve HEAD as GET. Unknown paths get each API's 404: paths under
 // /v1/public/ are ChatDash's, under /public/ Chargeflow's, and all others
-// Polar's. HEAD is served as GET.
+// Polar's.
 //
 // A look-up sees a create once it is applied (see CommitLate for one that is
-// applied late), answers it with the very JSON the create answered (items
-// of a list included), and never sees a Chargeflow subscription that a
-// later create replaced. Look-ups check credentials as the creates do.
+// applied late) and its read lag has passed (see WithReadLag), answers it
+// with the very JSON the create answered (items of a list included), and
+// shows the newest Chargeflow subscription of a dispute that it sees.
+// Look-ups check credentials as the creates do.
 //
-// A fresh server accepts any well-formed request carrying a valid credential
+// The server accepts a well-formed request carrying a valid credential
 // (AgencyKey, ChargeflowKey, PolarToken, or one added with AddCredential)
-// and answers it as the real API does: IDs in the API's format, timestamps
-// and billing periods computed as the API computes them, the request's
-// values echoed where the API echoes them, every key of the API's answer
-// present. Raw net/http clients can use it as well as subkit.
+// for registered objects and answers it as the real API does: IDs in the
+// API's format, timestamps and billing periods computed as the API computes
+// them, the request's values echoed where the API echoes them, every key of
+// the API's answer present. Raw net/http clients can use it as well as
+// subkit.
 //
 // It enforces what the real APIs enforce, independently of subkit's own
 // validation, so a test sending a request that subkit would not send still
@@ -97,15 +186,18 @@
 //     {"message": …}; any refusal of the body is 400 {"message": …}; the
 //     schedule's status is not_started when startDate is in the future and
 //     active otherwise; its period ends one calendar month after startDate.
+//   - Chargeflow and ChatDash: the optional rate limit (WithRateLimit) is a
+//     fixed window answering 429 in the API's style with a Retry-After of the
+//     seconds left. ChatDash checks the account, the client, its agents, then
+//     the product, with the messages above.
 //   - Polar: both customer_id and external_customer_id in one body is taken
 //     as the customer_id shape, as Pydantic's union does; an empty
 //     external_customer_id passes the schema and is refused as
-//     "Customer does not exist.". A NUL in a metadata key or in
-//     external_customer_id, which Polar's schema does not check, is refused
-//     like a NUL in a metadata value (the API notes say no string may carry
-//     one). NaN and Infinity literals are refused as invalid JSON.
-//   - Every answer carries an X-Request-Id header: the request's ID in
-//     Requests.
+//     "Customer does not exist.". NaN and Infinity literals are refused as
+//     invalid JSON.
+//   - Polar answers carry a CF-Ray header (16 hex digits, "-", an airport
+//     code), Chargeflow's and ChatDash's an X-Request-Id: the request's ID
+//     in Requests.
 //
 // # Look-ups
 //
@@ -118,9 +210,11 @@
 //     form Pydantic reads (braces, urn:uuid:, no hyphens, either case).
 //     external_customer_id matches the customer's external ID, however the
 //     create named the customer. No subscription of the fake has a
-//     discount, so any discount_id filter finds nothing. Polar's other
-//     filters (active, cancel_at_period_end, customer_cancellation_reason,
-//     canceled_at_*, started_*) are not modelled: ignored like unknown keys.
+//     discount, so any discount_id filter finds nothing. active (true:
+//     trialing or active; false: canceled or unpaid), cancel_at_period_end
+//     and customer_cancellation_reason are checked and filter; the date
+//     filters (canceled_at_*, started_*) are not modelled: ignored like
+//     unknown keys.
 //   - metadata[KEY]=VALUE compares VALUE with the stored value as
 //     PostgreSQL's ->> operator writes it: a string without quotes, a bool
 //     as true or false (not Python's True), an integer as its digits, a
@@ -137,9 +231,9 @@
 //     answer is {"items": […], "pagination": {"total_count": N, "max_page":
 //     ceil(N/limit)}}; a page past the end is empty.
 //   - sorting takes customer (the customer's email), status, started_at,
-//     current_period_end, amount, product (its name) and discount, each
-//     optionally with "-" for descending, repeatable; the default is
-//     -started_at. Like Polar, the fake refuses created_at. Ties keep the
+//     current_period_end, ended_at, ends_at, amount, product (its name) and
+//     discount, each optionally with "-" for descending, repeatable; the
+//     default is -started_at. Like Polar, the fake refuses created_at. Ties keep the
 //     order of creation in the first criterion's direction, so that
 //     answers are deterministic under a fixed clock (newest first by
 //     default).
@@ -165,10 +259,11 @@
 //     current subscription, the JSON its create answered, or null; without
 //     it the key is absent. WithChargeflowSubscriptionsArray answers
 //     "subscriptions": [the subscription] (or []) instead.
-//   - As for the create: once disputes are seeded, an unknown dispute is 404
-//     {"message":"Dispute not found","requestId":…}; on a server without
-//     seeded disputes every well-formed ID names a dispute (without a
-//     subscription until one is created). A malformed ID is 400.
+//   - As for the create: an unknown dispute is 404
+//     {"message":"Dispute not found","requestId":…} (under
+//     WithImplicitResources, while no dispute is registered, every
+//     well-formed ID names one, without a subscription until one is
+//     created). A malformed ID is 400.
 //
 // ChatDash:
 //
@@ -190,6 +285,6 @@
 //     (nothing is billed or used in the fake). Another account's
 //     subscription, or an unknown one, is 404
 //     {"message":"Subscription not found"}.
-//   - A seeded server refuses an unknown account with 404
-//     {"message":"Connected account not found"}, as the create does.
+//   - An unknown account is 404 {"message":"Connected account not found"},
+//     as for the create.
 package subkittest

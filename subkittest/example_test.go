@@ -18,8 +18,8 @@ import (
 func Example() {
 	srv := subkittest.NewServer()
 	defer srv.Close()
-	// Seeded, the server refuses products and customers it does not know,
-	// as Polar does.
+	// The server knows the products and customers the test registers, and
+	// refuses others as Polar does.
 	product := srv.AddPolarProduct(subkittest.PolarProduct{ID: "d8dd2de1-21b7-4a41-8bc3-ce909c0cfe23", Name: "Pro"})
 	srv.AddPolarCustomer(subkittest.PolarCustomer{ExternalID: "user-42"})
 
@@ -55,6 +55,8 @@ func Example() {
 func ExampleServer_InjectFault() {
 	srv := subkittest.NewServer()
 	defer srv.Close()
+	srv.AddPolarProduct(subkittest.PolarProduct{ID: "d8dd2de1-21b7-4a41-8bc3-ce909c0cfe23"})
+	srv.AddPolarCustomer(subkittest.PolarCustomer{ID: "992fae2a-2a17-4b7a-8d9e-e287cf90131b"})
 	client, err := srv.Client()
 	if err != nil {
 		fmt.Println(err)
@@ -86,6 +88,8 @@ func ExampleServer_InjectFault() {
 func ExampleServer_ChargeflowSubscriptions() {
 	srv := subkittest.NewServer()
 	defer srv.Close()
+	const dispute = "65f0c1d2e3a4b5c6d7e8f901"
+	srv.AddChargeflowDispute(subkittest.ChargeflowDispute{ID: dispute})
 	client, err := srv.Client()
 	if err != nil {
 		fmt.Println(err)
@@ -93,7 +97,6 @@ func ExampleServer_ChargeflowSubscriptions() {
 	}
 	defer client.CloseIdleConnections()
 
-	const dispute = "65f0c1d2e3a4b5c6d7e8f901"
 	start := time.Date(2024, 5, 1, 9, 30, 0, 0, time.UTC)
 	var created []string
 	for _, source := range []string{"sub_first", "sub_second"} {
@@ -121,11 +124,13 @@ func ExampleServer_ChargeflowSubscriptions() {
 	// answered: sub_second month active
 }
 
-// Once a ChatDash client is registered, the server refuses a create for any
-// other client with ChatDash's own error.
+// The server knows the ChatDash account, clients and products a test
+// registers, and refuses a create for any other with ChatDash's own error.
 func ExampleServer_AddChatDashClient() {
 	srv := subkittest.NewServer()
 	defer srv.Close()
+	srv.AddChatDashAccount("acct_1PqRsTuVwXyZ")
+	srv.AddChatDashProduct(subkittest.ChatDashProduct{ID: "prod_ABC123XYZ"})
 	srv.AddChatDashClient(subkittest.ChatDashClient{ID: "64abc123def456789012345a"})
 	client, err := srv.Client()
 	if err != nil {

@@ -26,9 +26,9 @@ const (
 
 // Fault is a failure the server plays for a request instead of, or around,
 // its normal answer. Make one with Respond, RespondAfterHandling,
-// RateLimited, Delay, CommitLate,
-// CloseBeforeHandling, CloseAfterHandling, MalformedBody or OversizedBody and
-// queue it with Server.InjectFault.
+// RateLimited, Delay, CommitLate, ReadLag, CloseBeforeHandling,
+// CloseAfterHandling, MalformedBody or OversizedBody and queue it with
+// Server.InjectFault.
 //
 // A fault is played only for a request that reaches one of the API's
 // operations, a create or a look-up (see Op): a request to an unknown path,
@@ -113,7 +113,9 @@ func bodyType(body string) string {
 // RateLimited answers 429 in the API's own style (Polar: an empty body;
 // Chargeflow and ChatDash: {"message":"Too Many Requests"}) without handling
 // the request. retryAfter is the Retry-After header's value as sent: delay
-// seconds such as "2", an HTTP date, or "" for no header.
+// seconds such as "2", an HTTP date, or "" for no header (Polar's limiter
+// always sends the whole window, "60"; see WithRateLimit for the limiter
+// itself).
 func RateLimited(retryAfter string) Fault {
 	name := "rate limited"
 	if retryAfter != "" {

@@ -270,7 +270,7 @@ func TestFaultsAreAPIStyled(t *testing.T) {
 		s.InjectFault(api, 1, RateLimited(""))
 		rc := rawCreates[api]
 		got := post(t, s.URL()+rc.path, rc.header, rc.body)
-		if got.status != 429 || got.body != want || got.header.Get("Retry-After") != "" || got.header.Get("X-Request-Id") == "" {
+		if got.status != 429 || got.body != want || got.header.Get("Retry-After") != "" || requestIDIn(got.header) == "" {
 			t.Errorf("%s: %d %v %q", api, got.status, got.header, got.body)
 		}
 	}
@@ -315,6 +315,8 @@ func TestOversizedBodyIsStreamed(t *testing.T) {
 func TestCloseEndsDelays(t *testing.T) {
 	t.Parallel()
 	s := NewServer()
+	s.AddPolarProduct(PolarProduct{ID: productID})
+	s.AddPolarCustomer(PolarCustomer{ID: customerID})
 	s.InjectFault(subkit.Polar, 1, Delay(time.Hour))
 	rc := rawCreates[subkit.Polar]
 	done := make(chan struct{})
@@ -574,7 +576,7 @@ func TestCommitLateThroughSDK(t *testing.T) {
 // Close stops a late commit: the create is never applied.
 func TestCommitLateDroppedWhenTheServerCloses(t *testing.T) {
 	t.Parallel()
-	s := NewServer()
+	s := NewServer(WithImplicitResources())
 	s.InjectFault(subkit.ChatDash, 1, CommitLate(time.Hour))
 	rc := rawCreates[subkit.ChatDash]
 	done := make(chan struct{})

@@ -32,7 +32,30 @@ const (
 	accountID  = "acct_1PqRsTuVwXyZ"
 )
 
+// The objects the tests' requests name, which newServer registers.
+const (
+	clientID        = "64abc123def456789012345a"
+	chatdashProduct = "prod_ABC123XYZ"
+	externalID      = "usr_42"
+)
+
+// newServer starts a server with the objects the tests name registered:
+// the Polar product and customer (external ID externalID), the Chargeflow
+// dispute, the ChatDash account, client and product.
 func newServer(t *testing.T, opts ...ServerOption) *Server {
+	t.Helper()
+	s := newEmptyServer(t, opts...)
+	s.AddPolarProduct(PolarProduct{ID: productID})
+	s.AddPolarCustomer(PolarCustomer{ID: customerID, ExternalID: externalID})
+	s.AddChargeflowDispute(ChargeflowDispute{ID: disputeID})
+	s.AddChatDashAccount(accountID)
+	s.AddChatDashClient(ChatDashClient{ID: clientID})
+	s.AddChatDashProduct(ChatDashProduct{ID: chatdashProduct})
+	return s
+}
+
+// newEmptyServer starts a server with nothing registered.
+func newEmptyServer(t *testing.T, opts ...ServerOption) *Server {
 	t.Helper()
 	s := NewServer(opts...)
 	t.Cleanup(s.Close)
@@ -175,9 +198,18 @@ func expectAnswer(t *testing.T, got rawAnswer, status int, body string) {
 	if got.status != status || got.body != body {
 		t.Errorf("answer %d %s\nwant   %d %s", got.status, got.body, status, body)
 	}
-	if got.header.Get("X-Request-Id") == "" {
-		t.Errorf("the answer has no X-Request-Id")
+	if requestIDIn(got.header) == "" {
+		t.Errorf("the answer has no request ID (X-Request-Id, or Polar's CF-Ray)")
 	}
+}
+
+// requestIDIn is the request ID an answer carries: Polar's CF-Ray, the
+// others' X-Request-Id.
+func requestIDIn(h http.Header) string {
+	if id := h.Get("X-Request-Id"); id != "" {
+		return id
+	}
+	return h.Get("CF-Ray")
 }
 
 func decodeObject(t *testing.T, b []byte) map[string]any {

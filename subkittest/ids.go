@@ -5,7 +5,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	mrand "math/rand/v2"
 	"time"
+
+	"github.com/subkit-go/subkit"
 )
 
 // newUUID4 returns a random version 4 UUID in canonical form, as Polar makes
@@ -83,4 +86,48 @@ func nextPeriod(start time.Time, interval string, count int) time.Time {
 		return addMonths(start, count)
 	}
 	panic(fmt.Sprintf("subkittest: unknown recurring interval %q", interval))
+}
+
+// requestIDHeader is the header that carries a request's ID in an API's
+// answers. Polar sends no request-ID header of its own (its correlation ID
+// is only logged, server/polar/middlewares.py); the Cloudflare in front of
+// it sends CF-Ray. Chargeflow and ChatDash document none: the fake sends
+// X-Request-Id.
+func requestIDHeader(api subkit.API) string {
+	if api == subkit.Polar {
+		return "CF-Ray"
+	}
+	return "X-Request-Id"
+}
+
+// newRequestID makes the ID of a request to api: a CF-Ray for Polar, a
+// version 4 UUID for the others.
+func (s *Server) newRequestID(api subkit.API) string {
+	if api == subkit.Polar {
+		return newCFRay(s.colo)
+	}
+	return newUUID4()
+}
+
+// cloudflareColos are airport codes of Cloudflare data centres, one of
+// which a server answers from.
+var cloudflareColos = []string{"AMS", "CDG", "EWR", "FRA", "IAD", "LHR", "ORD", "SIN", "SJC"}
+
+// newCFRay returns a Cloudflare ray ID: 16 lowercase hex digits, "-" and
+// the airport code of the data centre.
+func newCFRay(colo string) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:]) + "-" + colo
+}
+
+// randomIndex returns a random integer in [0, n).
+func randomIndex(n int) int { return mrand.IntN(n) }
+
+// randomDuration returns a duration drawn uniformly from [lo, hi].
+func randomDuration(lo, hi time.Duration) time.Duration {
+	if hi <= lo {
+		return lo
+	}
+	return lo + time.Duration(mrand.Int64N(int64(hi-lo)+1))
 }

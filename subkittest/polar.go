@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,15 +17,21 @@ const (
 	polarSubscriptionsPath = "/v1/subscriptions/"
 )
 
-// polarVersions are the Polar-Version values the fake knows; another value
-// gets the 404 Polar answers for an unknown version.
-var polarVersions = map[string]bool{"2026-04": true, "2026-07": true, "2026-10": true}
+// polarVersions are the Polar-Version values Polar knows
+// (server/polar/version.py); another value gets the 404 its
+// APIVersionMiddleware answers (server/polar/kit/versioning.py).
+var polarVersions = map[string]bool{"2026-04": true, "2026-10": true}
 
-// polarHandler serves Polar (FastAPI) in the order the real server works:
-// the authentication middleware (an unknown token is refused on every path),
-// the rate limit, routing (a missing trailing slash is redirected), reading
-// the JSON body, the endpoint's authentication requirement, the schema, then
-// the service's checks of product and customer.
+// polarCurrentVersion is the version of a request without Polar-Version.
+const polarCurrentVersion = "2026-04"
+
+// polarHandler serves Polar (FastAPI) in the order its middleware and
+// endpoints work (server/polar/app.py): the API version, the body size,
+// the rate limit, the authentication middleware (an unknown token is
+// refused on every path), routing (a missing trailing slash is
+// redirected), reading the JSON body, the endpoint's authentication and
+// scope requirement, the schema, then the service's checks of product and
+// customer.
 type polarHandler struct{ s *Server }
 
 func (polarHandler) contentType() string { return "application/json" }
@@ -63,18 +70,22 @@ func (polarHandler) route(r *http.Request) (polarRoute, string) {
 	return polarItem, rest
 }
 
+// isGet reports whether a request to Chargeflow or ChatDash is a GET:
+// HEAD is served as GET there (FastAPI, behind Polar, routes no HEAD).
 func isGet(r *http.Request) bool { return r.Method == http.MethodGet || r.Method == http.MethodHead }
 
 func (h polarHandler) op(r *http.Request) Op {
 	switch route, _ := h.route(r); {
 	case route == polarCollection && r.Method == http.MethodPost:
 		return OpCreate
-	case (route == polarCollection || route == polarItem) && isGet(r):
+	case (route == polarCollection || route == polarItem) && r.Method == http.MethodGet:
 		return OpLookup
 	}
 	return ""
 }
 
+// tooManyRequests is asgi-ratelimit's 429: an empty body and Retry-After
+// only.
 func (polarHandler) tooManyRequests(retryAfter string) *outcome {
 	o := answer(http.StatusTooManyRequests, "", nil)
 	if retryAfter != "" {
@@ -101,8 +112,58 @@ func polarNamedError(name, detail string) *pyjson.Object {
 	return pyjson.NewObject().Set("error", name).Set("detail", detail)
 }
 
-// The OAuth 2 description of an invalid bearer token (RFC 6750).
-const polarInvalidTokenDescription = "The access token provided is expired, revoked, malformed, or invalid for other reasons."
+// polarRealm is settings.WWW_AUTHENTICATE_REALM (server/polar/config.py).
+const polarRealm = "polar"
+
+// polarUnauthorized is polar.exceptions.Unauthorized: no token, or one of
+// a kind the endpoint does not take.
+func (h polarHandler) unauthorized() *outcome {
+	o := h.json(http.StatusUnauthorized, polarNamedError("Unauthorized", "Unauthorized"))
+	o.header.Set("WWW-Authenticate", `Bearer realm="`+polarRealm+`"`)
+	return o
+}
+
+// polarOAuthError is an Authlib OAuth2Error as Polar answers it
+// (server/polar/oauth2/exception_handlers.py): json.dumps of error and
+// error_description, Authlib's JSON headers and an RFC 6750
+// WWW-Authenticate.
+func polarOAuthError(status int, name, description, scope string) *outcome {
+	body := `{"error": "` + name + `", "error_description": "` + description + `"}`
+	o := answer(status, "application/json", []byte(body))
+	o.header.Set("Cache-Control", "no-store")
+	o.header.Set("Pragma", "no-cache")
+	attrs := `realm="` + polarRealm + `", `
+	if scope != "" {
+		attrs += `scope="` + scope + `", `
+	}
+	o.header.Set("WWW-Authenticate", "Bearer "+attrs+`error="`+name+`", error_description="`+description+`"`)
+	return o
+}
+
+// The OAuth 2 descriptions (RFC 6750) of an invalid token and of a token
+// without the scope an endpoint needs.
+const (
+	polarInvalidTokenDescription      = "The access token provided is expired, revoked, malformed, or invalid for other reasons."
+	polarInsufficientScopeDescription = "The request requires higher privileges than provided by the access token."
+)
+
+// insufficientScope is the 403 of a token without any of scopes
+// (server/polar/auth/dependencies.py, InsufficientScopeError).
+func insufficientScope(scopes ...string) *outcome {
+	return polarOAuthError(http.StatusForbidden, "insufficient_scope", polarInsufficientScopeDescription, strings.Join(scopes, " "))
+}
+
+// authorize is the endpoint's Authenticator: no token is 401, a token
+// without any of scopes is 403.
+func (h polarHandler) authorize(cred *credential, scopes ...string) *outcome {
+	switch {
+	case cred == nil:
+		return h.unauthorized()
+	case !cred.hasAny(scopes...):
+		return insufficientScope(scopes...)
+	}
+	return nil
+}
 
 // bearer returns the token of an "Authorization: Bearer <token>" header as
 // Polar reads it: scheme in any case, a non-empty ASCII value; "" otherwise.
@@ -119,40 +180,87 @@ func bearer(r *http.Request) string {
 	return value
 }
 
+// serve is the APIVersionMiddleware, outermost: an unknown version is
+// 404 before anything else, and every other answer echoes the version.
 func (h polarHandler) serve(x *exchange) *outcome {
+	version := polarCurrentVersion
+	if v := x.r.Header.Get("Polar-Version"); v != "" {
+		if !polarVersions[v] {
+			return h.json(http.StatusNotFound, polarDetail("Not Found"))
+		}
+		version = v
+	}
+	o := h.serveVersion(x)
+	o.header.Set("Polar-Version", version)
+	return o
+}
+
+// The body size Polar's MaxBodySizeMiddleware refuses: a POST, PUT or PATCH
+// without Content-Length, or one declaring more than
+// API_MAX_REQUEST_BODY_SIZE (server/polar/middlewares.py).
+func (h polarHandler) bodySize(r *http.Request) *outcome {
+	_, declared := r.Header["Content-Length"]
+	switch {
+	case !declared && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch):
+		return answer(http.StatusLengthRequired, h.contentType(),
+			[]byte(`{"error": "LengthRequired", "detail": "A Content-Length header is required."}`))
+	case declared && r.ContentLength > maxRequestBody:
+		return answer(http.StatusRequestEntityTooLarge, h.contentType(),
+			[]byte(`{"error": "RequestBodyTooLarge", "detail": "Request body exceeded the maximum allowed size of `+
+				strconv.Itoa(maxRequestBody)+` bytes."}`))
+	}
+	return nil
+}
+
+// serveVersion runs the middleware inside the version's: body size, rate
+// limit, authentication; then the routes, whose answers pass Polar's
+// CacheControlMiddleware.
+func (h polarHandler) serveVersion(x *exchange) *outcome {
+	if o := h.bodySize(x.r); o != nil {
+		return o
+	}
+	token := bearer(x.r)
+	if o := x.polarRateLimited(token); o != nil {
+		return o
+	}
+	var cred *credential
+	if token != "" {
+		if cred = x.s.credentialFor(subkit.Polar, token); cred == nil {
+			return polarOAuthError(http.StatusUnauthorized, "invalid_token", polarInvalidTokenDescription, "")
+		}
+		x.polarAuthenticated(token)
+	}
+	o := h.routed(x, cred)
+	if o.header.Get("Cache-Control") == "" {
+		o.header.Set("Cache-Control", "private, no-store")
+	}
+	return o
+}
+
+func (h polarHandler) routed(x *exchange, cred *credential) *outcome {
 	r := x.r
-	token := bearer(r)
-	if token != "" && !x.known(token) {
-		o := h.json(http.StatusUnauthorized, pyjson.NewObject().Set("error", "invalid_token").Set("error_description", polarInvalidTokenDescription))
-		o.header.Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+polarInvalidTokenDescription+`"`)
-		return o
-	}
-	if o := x.rateLimited(); o != nil {
-		return o
-	}
-	if v := r.Header.Get("Polar-Version"); v != "" && !polarVersions[v] {
-		return h.json(http.StatusNotFound, polarDetail("Not Found"))
-	}
-	notAllowed := func(allow string) *outcome {
+	// FastAPI routes no HEAD; Starlette answers a method another route of
+	// the path takes with the first such route's Allow: the list's GET.
+	notAllowed := func() *outcome {
 		o := h.json(http.StatusMethodNotAllowed, polarDetail("Method Not Allowed"))
-		o.header.Set("Allow", allow)
+		o.header.Set("Allow", http.MethodGet)
 		return o
 	}
 	route, id := h.route(r)
 	switch route {
 	case polarCollection:
-		switch {
-		case r.Method == http.MethodPost:
-			return h.create(x, token)
-		case isGet(r):
-			return h.list(x, token)
+		switch r.Method {
+		case http.MethodPost:
+			return h.create(x, cred)
+		case http.MethodGet:
+			return h.list(x, cred)
 		}
-		return notAllowed("GET, POST")
+		return notAllowed()
 	case polarItem:
-		if !isGet(r) {
-			return notAllowed("GET")
+		if r.Method != http.MethodGet {
+			return notAllowed()
 		}
-		return h.get(x, token, id)
+		return h.get(x, cred, id)
 	case polarCollectionBare, polarItemSlash:
 		// Starlette's redirect_slashes: the same URL with the slash added
 		// or removed.
@@ -210,13 +318,13 @@ func validationErrorBody(name string, errs []pydError) *pyjson.Object {
 	return pyjson.NewObject().Set("error", name).Set("detail", detail)
 }
 
-func (h polarHandler) create(x *exchange, token string) *outcome {
+func (h polarHandler) create(x *exchange, cred *credential) *outcome {
 	body, present, o := readPolarBody(x.r, x.body)
 	if o != nil {
 		return o
 	}
-	if token == "" {
-		return h.json(http.StatusUnauthorized, polarNamedError("Unauthorized", "Unauthorized"))
+	if o := h.authorize(cred, ScopeSubscriptionsWrite); o != nil {
+		return o
 	}
 	pc, errs := validatePolarCreate(body, present)
 	if len(errs) > 0 {
@@ -225,14 +333,20 @@ func (h polarHandler) create(x *exchange, token string) *outcome {
 
 	s := h.s
 	s.mu.Lock()
-	product, customer, errs := s.polar.resolve(pc, s.now())
+	res := s.polar.resolve(pc, s.now(), s.implicit)
 	s.mu.Unlock()
-	if len(errs) > 0 {
-		return h.json(http.StatusUnprocessableEntity, validationErrorBody("PolarRequestValidationError", errs))
+	switch {
+	case res.missingCurrency != "":
+		// PriceSet.from_product raises NoPricesForCurrencies, a PolarError
+		// of status 500.
+		return h.json(http.StatusInternalServerError, polarNamedError("NoPricesForCurrencies",
+			"No prices found for currencies: ['"+res.missingCurrency+"']"))
+	case res.err != nil:
+		return h.json(http.StatusUnprocessableEntity, validationErrorBody("PolarRequestValidationError", []pydError{*res.err}))
 	}
 
 	now := s.now().UTC().Truncate(time.Microsecond)
-	sub := h.subscription(pc, product, customer, now)
+	sub := h.subscription(pc, res, now)
 	b, err := encodeJSON(sub)
 	if err != nil {
 		// A float Python reads as infinity: Polar cannot store or answer it.
@@ -240,6 +354,7 @@ func (h polarHandler) create(x *exchange, token string) *outcome {
 	}
 	o = answer(http.StatusCreated, h.contentType(), b)
 	reqID := x.rec.ID
+	product, customer := res.product, res.customer
 	o.apply = func() []string {
 		md := map[string]any{}
 		for _, k := range pc.metadata.Keys {
@@ -250,6 +365,10 @@ func (h polarHandler) create(x *exchange, token string) *outcome {
 				md[k] = v
 			}
 		}
+		if seatsOf(res.prices) != nil {
+			// customer_service.upgrade_to_team
+			customer.typ = "team"
+		}
 		st := &stored{api: subkit.Polar, id: sub.ID, body: b, polar: &PolarSubscription{
 			ID: sub.ID, RequestID: reqID, CreatedAt: now, Body: b, ProductID: product.id, CustomerID: customer.id,
 			ExternalCustomerID: pc.externalID, Metadata: md}}
@@ -259,31 +378,22 @@ func (h polarHandler) create(x *exchange, token string) *outcome {
 	return o
 }
 
-// polarProduct and polarCustomer are what the fake knows of Polar's
-// products and customers, seeded or met in a create.
-type polarProduct struct {
-	id, name, interval string
-	count              int
-	amount             int
-	currency           string
-	notRecurring       bool
-	priceID            string
-	createdAt          time.Time
-}
-
 type polarCustomer struct {
 	id, externalID, email, name string
+	typ                         string // individual, or team once subscribed to a seat-based product
+	deleted                     bool
 	createdAt                   time.Time
 }
 
 type polarState struct {
-	orgID string
+	orgID    string
+	currency string // the organization's default presentment currency
 	// Seeded, by canonical ID and by external ID.
 	products  map[string]*polarProduct
 	customers map[string]*polarCustomer
 	byExtID   map[string]*polarCustomer
-	// Met in creates while nothing of the kind is seeded, so that the same
-	// ID always answers the same object.
+	// Met in creates under WithImplicitResources while nothing of the kind
+	// is seeded, so that the same ID always answers the same object.
 	seenProducts  map[string]*polarProduct
 	seenCustomers map[string]*polarCustomer
 	seenByExtID   map[string]*polarCustomer
@@ -295,63 +405,89 @@ type polarState struct {
 
 func (p *polarState) init() {
 	p.orgID = newUUID4()
+	if p.currency == "" {
+		p.currency = "usd"
+	}
 	p.products, p.customers, p.byExtID = map[string]*polarProduct{}, map[string]*polarCustomer{}, map[string]*polarCustomer{}
 	p.seenProducts, p.seenCustomers, p.seenByExtID = map[string]*polarProduct{}, map[string]*polarCustomer{}, map[string]*polarCustomer{}
 }
 
+// polarResolved is what a create names, or why it cannot be made.
+type polarResolved struct {
+	product  *polarProduct
+	prices   []polarPrice // the product's prices in the organization's currency
+	customer *polarCustomer
+	// The first problem, which ends the create: a 422, or the currency the
+	// product has no price in (a 500).
+	err             *pydError
+	missingCurrency string
+}
+
 // resolve finds the product and customer of a create the way Polar's
-// service does, reporting every problem at once. It runs with the lock held.
-func (p *polarState) resolve(pc *polarCreate, now time.Time) (*polarProduct, *polarCustomer, []pydError) {
-	var errs []pydError
-	productErr := func(msg string) {
-		errs = append(errs, pydError{typ: "value_error", loc: locOf("body", "product_id"), msg: msg, input: pc.productID})
+// service does (server/polar/subscription/service.py, create): the product
+// first, and the first problem ends the request. It runs with the lock
+// held.
+func (p *polarState) resolve(pc *polarCreate, now time.Time, implicit bool) polarResolved {
+	productErr := func(msg string) polarResolved {
+		return polarResolved{err: &pydError{typ: "value_error", loc: locOf("body", "product_id"), msg: msg, input: pc.productID}}
 	}
 	product := p.products[pc.productID]
-	switch {
-	case product == nil && len(p.products) > 0:
-		productErr("Product does not exist.")
-	case product == nil:
+	if product == nil && implicit && len(p.products) == 0 {
 		product = p.seenProducts[pc.productID]
 		if product == nil {
-			product = &polarProduct{id: pc.productID, name: "Free", interval: "month", count: 1, currency: "usd",
-				priceID: newUUID4(), createdAt: now}
+			product = implicitPolarProduct(pc.productID, now)
 			p.seenProducts[pc.productID] = product
 		}
+	}
+	switch {
+	case product == nil:
+		return productErr("Product does not exist.")
 	case product.notRecurring:
-		productErr("Product is not a recurring product.")
-	case product.amount > 0:
-		productErr("Product is not free. The customer should go through a checkout to create a paid subscription.")
+		return productErr("Product is not a recurring product.")
+	case product.legacy:
+		return productErr("Legacy recurring products are not supported.")
+	}
+	prices := product.pricesIn(p.currency)
+	if len(prices) == 0 {
+		return polarResolved{missingCurrency: p.currency}
+	}
+	if !defaultPrice(prices).free() {
+		return productErr("Product is not free. The customer should go through a checkout to create a paid subscription.")
 	}
 
-	var customer *polarCustomer
-	field, input := "customer_id", pc.customerID
+	customer, field, input := p.customer(pc, now, implicit)
+	if customer == nil || customer.deleted {
+		return polarResolved{err: &pydError{typ: "value_error", loc: locOf("body", field), msg: "Customer does not exist.", input: input}}
+	}
+	return polarResolved{product: product, prices: prices, customer: customer}
+}
+
+// customer finds the customer a create names, by ID or by external ID
+// (exactly), and the field that named it.
+func (p *polarState) customer(pc *polarCreate, now time.Time, implicit bool) (*polarCustomer, string, string) {
+	implicit = implicit && len(p.customers) == 0
 	if pc.external {
-		field, input = "external_customer_id", pc.externalID
-		customer = p.byExtID[pc.externalID]
-		if customer == nil && len(p.customers) == 0 && pc.externalID != "" {
-			customer = p.seenByExtID[pc.externalID]
-			if customer == nil {
+		c := p.byExtID[pc.externalID]
+		// No customer can have an empty external ID, even an implicit one.
+		if c == nil && implicit && pc.externalID != "" {
+			c = p.seenByExtID[pc.externalID]
+			if c == nil {
 				id := newUUID4()
-				customer = &polarCustomer{id: id, externalID: pc.externalID, email: "customer-" + id[:8] + "@example.com", createdAt: now}
-				p.seenByExtID[pc.externalID] = customer
+				c = &polarCustomer{id: id, externalID: pc.externalID, email: "customer-" + id[:8] + "@example.com",
+					typ: "individual", createdAt: now}
+				p.seenByExtID[pc.externalID] = c
 			}
 		}
-	} else {
-		customer = p.customers[pc.customerID]
-		if customer == nil && len(p.customers) == 0 {
-			customer = p.seenCustomers[pc.customerID]
-			if customer == nil {
-				customer = &polarCustomer{id: pc.customerID, email: "customer-" + pc.customerID[:8] + "@example.com", createdAt: now}
-				p.seenCustomers[pc.customerID] = customer
-			}
+		return c, "external_customer_id", pc.externalID
+	}
+	c := p.customers[pc.customerID]
+	if c == nil && implicit {
+		c = p.seenCustomers[pc.customerID]
+		if c == nil {
+			c = &polarCustomer{id: pc.customerID, email: "customer-" + pc.customerID[:8] + "@example.com",
+				typ: "individual", createdAt: now}
+			p.seenCustomers[pc.customerID] = c
 		}
 	}
-	if customer == nil {
-		// No customer can have an empty external ID, seeded or not.
-		errs = append(errs, pydError{typ: "value_error", loc: locOf("body", field), msg: "Customer does not exist.", input: input})
-	}
-	if len(errs) > 0 {
-		return nil, nil, errs
-	}
-	return product, customer, nil
+	return c, "customer_id", pc.customerID
 }

@@ -1,9 +1,14 @@
 package subkittest
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +79,7 @@ func TestPolarCreateForExternalCustomerThroughSDK(t *testing.T) {
 	s := newServer(t)
 	c := newClient(t, s)
 	ctx := context.Background()
-	p := &subkit.ExternalCustomerSubscriptionParams{ProductID: productID, ExternalCustomerID: "usr_1337"}
+	p := &subkit.ExternalCustomerSubscriptionParams{ProductID: productID, ExternalCustomerID: externalID}
 	first, err := c.Subscriptions.CreateForExternalCustomer(ctx, p)
 	if err != nil {
 		t.Fatal(err)
@@ -88,11 +93,11 @@ func TestPolarCreateForExternalCustomerThroughSDK(t *testing.T) {
 		t.Fatalf("held %+v", held)
 	}
 	// No idempotency: two subscriptions, for the same customer.
-	if held[0].CustomerID != held[1].CustomerID || held[0].ExternalCustomerID != "usr_1337" {
+	if held[0].CustomerID != customerID || held[1].CustomerID != customerID || held[0].ExternalCustomerID != externalID {
 		t.Errorf("customers %q and %q", held[0].CustomerID, held[1].CustomerID)
 	}
 	customer := decodeObject(t, held[0].Body)["customer"].(map[string]any)
-	if customer["external_id"] != "usr_1337" {
+	if customer["external_id"] != externalID {
 		t.Errorf("customer %v", customer)
 	}
 }
@@ -108,7 +113,7 @@ func TestPolarCreateRaw(t *testing.T) {
 	body := decodeObject(t, []byte(got.body))
 	sameKeys(t, "polar-subscription.json", body, "customer", "product", "user")
 	held := mustHold(t, s, subkit.Polar, 1)
-	if held[0].ID != body["id"] || string(held[0].Body) != got.body || held[0].RequestID != got.header.Get("X-Request-Id") {
+	if held[0].ID != body["id"] || string(held[0].Body) != got.body || held[0].RequestID != got.header.Get("CF-Ray") {
 		t.Errorf("held %+v, answered %s", held[0], got.body)
 	}
 	// The SDK's decoder reads the answer.
@@ -153,7 +158,8 @@ func TestPolarRefusesCredentials(t *testing.T) {
 	rc := rawCreates[subkit.Polar]
 	url := s.URL() + rc.path
 	unauthorized := `{"error":"Unauthorized","detail":"Unauthorized"}`
-	invalid := `{"error":"invalid_token","error_description":"The access token provided is expired, revoked, malformed, or invalid for other reasons."}`
+	// Authlib's error, written by json.dumps (with spaces).
+	invalid := `{"error": "invalid_token", "error_description": "The access token provided is expired, revoked, malformed, or invalid for other reasons."}`
 	expectAnswer(t, post(t, url, headers(rc.header, "Authorization", ""), rc.body), 401, unauthorized)
 	expectAnswer(t, post(t, url, headers(rc.header, "Authorization", PolarToken), rc.body), 401, unauthorized)
 	expectAnswer(t, post(t, url, headers(rc.header, "Authorization", "Basic "+PolarToken), rc.body), 401, unauthorized)
@@ -214,4 +220,91 @@ func TestPolarContentType(t *testing.T) {
 	expectAnswer(t, post(t, url, rc.header, `{"product_id":`), 422,
 		`{"error":"RequestValidationError","detail":[{"type":"json_invalid","loc":["body",14],"msg":"JSON decode error","input":{},"ctx":{"error":"Expecting value"}}]}`)
 	mustHold(t, s, subkit.Polar, 1)
+}
+
+// Polar's middleware in its order (server/polar/app.py): the version
+// first (an unknown one is 404, not echoed), then the body's length, then
+// the routes, whose answers echo the version and carry Cache-Control.
+func TestPolarVersionsAndBodyLength(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	rc := rawCreates[subkit.Polar]
+	url := s.URL() + rc.path
+	for version, want := range map[string]string{"": "2026-04", "2026-04": "2026-04", "2026-10": "2026-10"} {
+		got := post(t, url, headers(rc.header, "Polar-Version", version), rc.body)
+		if got.status != 201 || got.header.Get("Polar-Version") != want || got.header.Get("Cache-Control") != "private, no-store" {
+			t.Errorf("Polar-Version %q: %d %v", version, got.status, got.header)
+		}
+	}
+	for _, version := range []string{"2026-07", "2026-4", "latest"} {
+		// Before everything: even a missing token and a bad body.
+		got := post(t, url, headers(rc.header, "Polar-Version", version, "Authorization", ""), `{`)
+		expectAnswer(t, got, 404, `{"detail":"Not Found"}`)
+		if got.header.Get("Polar-Version") != "" || got.header.Get("Content-Type") != "application/json" {
+			t.Errorf("Polar-Version %q: %v", version, got.header)
+		}
+	}
+	// A POST without Content-Length is 411, before the token is read.
+	got := chunkedPost(t, url, headers(rc.header, "Authorization", "Bearer polar_oat_unknown"), rc.body)
+	expectAnswer(t, got, 411, `{"error": "LengthRequired", "detail": "A Content-Length header is required."}`)
+	if got.header.Get("Polar-Version") != "2026-04" {
+		t.Errorf("411: %v", got.header)
+	}
+	// A body declared larger than 10 MiB is 413, unread.
+	status, body := rawHTTP(t, s.URL(), "POST "+rc.path+" HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+PolarToken+
+		"\r\nContent-Type: application/json\r\nContent-Length: 10485761\r\nConnection: close\r\n\r\n")
+	if status != 413 || body != `{"error": "RequestBodyTooLarge", "detail": "Request body exceeded the maximum allowed size of 10485760 bytes."}` {
+		t.Errorf("413: %d %s", status, body)
+	}
+	// A missing token on the endpoint: Polar's Unauthorized, with its realm.
+	got = post(t, url, headers(rc.header, "Authorization", ""), rc.body)
+	if got.header.Get("WWW-Authenticate") != `Bearer realm="polar"` {
+		t.Errorf("401: %v", got.header)
+	}
+	mustHold(t, s, subkit.Polar, 3)
+}
+
+// Polar sends no request-ID header; the Cloudflare in front of it sends a
+// CF-Ray, which is the request's ID in Requests and in the SDK's
+// ResponseInfo and APIError.
+func TestPolarAnswersCarryACFRay(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	rc := rawCreates[subkit.Polar]
+	ray := regexp.MustCompile(`^[0-9a-f]{16}-[A-Z]{3}$`)
+	for _, got := range []rawAnswer{
+		post(t, s.URL()+rc.path, rc.header, rc.body),
+		post(t, s.URL()+rc.path, headers(rc.header, "Polar-Version", "1999-01"), rc.body),
+		get(t, s.URL()+"/v1/subscriptions/", lookupHeaders[subkit.Polar]),
+	} {
+		if !ray.MatchString(got.header.Get("CF-Ray")) || got.header.Get("X-Request-Id") != "" {
+			t.Errorf("%d answer's headers %v", got.status, got.header)
+		}
+	}
+	for i, r := range s.Requests(subkit.Polar) {
+		if !ray.MatchString(r.ID) {
+			t.Errorf("request %d recorded as %q", i, r.ID)
+		}
+	}
+}
+
+// rawHTTP writes a request by hand (for what net/http will not send) and
+// returns the answer's status and body.
+func rawHTTP(t *testing.T, base, request string) (int, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, request); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -46,7 +46,7 @@ type polarSubscriptionJSON struct {
 	Customer                    polarCustomerJSON `json:"customer"`
 	Product                     polarProductJSON  `json:"product"`
 	Discount                    *struct{}         `json:"discount"`
-	Prices                      []polarPriceJSON  `json:"prices"`
+	Prices                      []*pyjson.Object  `json:"prices"`
 	Meters                      []struct{}        `json:"meters"`
 	PendingUpdate               *struct{}         `json:"pending_update"`
 	UserID                      string            `json:"user_id"`
@@ -93,25 +93,10 @@ type polarProductJSON struct {
 	IsArchived             bool             `json:"is_archived"`
 	OrganizationID         string           `json:"organization_id"`
 	Metadata               struct{}         `json:"metadata"`
-	Prices                 []polarPriceJSON `json:"prices"`
+	Prices                 []*pyjson.Object `json:"prices"`
 	Benefits               []struct{}       `json:"benefits"`
 	Medias                 []struct{}       `json:"medias"`
 	AttachedCustomFields   []struct{}       `json:"attached_custom_fields"`
-}
-
-type polarPriceJSON struct {
-	CreatedAt         string  `json:"created_at"`
-	ModifiedAt        *string `json:"modified_at"`
-	ID                string  `json:"id"`
-	Source            string  `json:"source"`
-	AmountType        string  `json:"amount_type"`
-	PriceCurrency     string  `json:"price_currency"`
-	TaxBehavior       *string `json:"tax_behavior"`
-	IsArchived        bool    `json:"is_archived"`
-	ProductID         string  `json:"product_id"`
-	PriceAmount       int     `json:"price_amount"`
-	Type              string  `json:"type"`
-	RecurringInterval string  `json:"recurring_interval"`
 }
 
 type polarUserJSON struct {
@@ -122,10 +107,21 @@ type polarUserJSON struct {
 	GithubUsername *string `json:"github_username"`
 }
 
-func (h polarHandler) subscription(pc *polarCreate, p *polarProduct, c *polarCustomer, now time.Time) *polarSubscriptionJSON {
+func (h polarHandler) subscription(pc *polarCreate, res polarResolved, now time.Time) *polarSubscriptionJSON {
 	org := h.s.polar.orgID
-	price := polarPriceJSON{CreatedAt: pyTime(p.createdAt), ID: p.priceID, Source: "catalog", AmountType: "fixed",
-		PriceCurrency: p.currency, ProductID: p.id, PriceAmount: p.amount, Type: "recurring", RecurringInterval: p.interval}
+	p, c := res.product, res.customer
+	var subPrices, productPrices []*pyjson.Object
+	for _, pp := range res.prices {
+		subPrices = append(subPrices, pp.json(p))
+	}
+	for _, pp := range p.prices {
+		productPrices = append(productPrices, pp.json(p))
+	}
+	seats := seatsOf(res.prices)
+	customerType := c.typ
+	if seats != nil {
+		customerType = "team"
+	}
 	var ext, name *string
 	if c.externalID != "" {
 		ext = &c.externalID
@@ -139,19 +135,19 @@ func (h polarHandler) subscription(pc *polarCreate, p *polarProduct, c *polarCus
 		publicName = c.email
 	}
 	return &polarSubscriptionJSON{
-		CreatedAt: pyTime(now), ID: newUUID4(), Amount: p.amount, Currency: p.currency,
+		CreatedAt: pyTime(now), ID: newUUID4(), Amount: 0, Currency: h.s.polar.currency,
 		RecurringInterval: p.interval, RecurringIntervalCount: p.count, Status: "active",
 		CurrentPeriodStart: pyTime(now), CurrentPeriodEnd: pyTime(nextPeriod(now, p.interval, p.count)),
-		StartedAt: pyTime(now), CustomerID: c.id, ProductID: p.id, Metadata: pc.metadata,
+		StartedAt: pyTime(now), CustomerID: c.id, ProductID: p.id, Seats: seats, Metadata: pc.metadata,
 		Customer: polarCustomerJSON{ID: c.id, CreatedAt: pyTime(c.createdAt), ExternalID: ext, Email: c.email,
-			Type: "individual", Name: name, OrganizationID: org,
+			Type: customerType, Name: name, OrganizationID: org,
 			AvatarURL: "https://www.gravatar.com/avatar/" + hex.EncodeToString(sum[:]) + "?d=404"},
 		Product: polarProductJSON{ID: p.id, CreatedAt: pyTime(p.createdAt), Name: p.name, Visibility: "public",
 			RecurringInterval: p.interval, RecurringIntervalCount: p.count, IsRecurring: !p.notRecurring,
-			OrganizationID: org, Prices: []polarPriceJSON{price}, Benefits: []struct{}{}, Medias: []struct{}{},
+			OrganizationID: org, Prices: productPrices, Benefits: []struct{}{}, Medias: []struct{}{},
 			AttachedCustomFields: []struct{}{}},
-		Prices: []polarPriceJSON{price}, Meters: []struct{}{},
+		Prices: subPrices, Meters: []struct{}{},
 		UserID: c.id, User: polarUserJSON{ID: c.id, Email: c.email, PublicName: publicName},
-		PriceID: p.priceID,
+		PriceID: res.prices[0].id,
 	}
 }

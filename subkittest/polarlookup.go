@@ -33,17 +33,26 @@ const polarMaxLimit = 100
 // Pydantic lists them in an enum error.
 var polarStatuses = []string{"incomplete", "incomplete_expired", "trialing", "active", "past_due", "canceled", "unpaid", "paused"}
 
-// polarSortProperties are SubscriptionSortProperty's values. created_at is
-// not one of them: Polar refuses sorting=created_at with a 422.
-var polarSortProperties = []string{"customer", "status", "started_at", "current_period_end", "amount", "product", "discount"}
+// polarSortProperties are SubscriptionSortProperty's values
+// (server/polar/subscription/sorting.py). created_at is not one of them:
+// Polar refuses sorting=created_at with a 422.
+var polarSortProperties = []string{"customer", "status", "started_at", "current_period_end", "ended_at", "ends_at",
+	"amount", "product", "discount"}
+
+// polarCancellationReasons are CustomerCancellationReason's values in
+// declaration order (server/polar/models/subscription.py).
+var polarCancellationReasons = []string{"customer_service", "low_quality", "missing_features", "switched_service",
+	"too_complex", "too_expensive", "unused", "other"}
 
 // The labels Pydantic gives the members of MultipleQueryFilter's union
 // (a scalar or a sequence).
-const (
-	labelUUIDSeq   = "json-or-python[json=list[uuid],python=chain[is-instance[Sequence],function-wrap[sequence_validator()]]]"
-	labelStatus    = "str-enum[SubscriptionStatus]"
-	labelStatusSeq = "json-or-python[json=list[str-enum[SubscriptionStatus]],python=chain[is-instance[Sequence],function-wrap[sequence_validator()]]]"
-)
+const labelUUIDSeq = "json-or-python[json=list[uuid],python=chain[is-instance[Sequence],function-wrap[sequence_validator()]]]"
+
+func labelEnum(name string) string { return "str-enum[" + name + "]" }
+
+func labelEnumSeq(name string) string {
+	return "json-or-python[json=list[str-enum[" + name + "]],python=chain[is-instance[Sequence],function-wrap[sequence_validator()]]]"
+}
 
 // polarMetadataKey is kit/metadata.py's pattern, matched at the start of a
 // query key only (re.match): metadata[k]anything also names key k.
@@ -67,6 +76,20 @@ type polarListQuery struct {
 	sorting     []polarSort
 	metadata    []metadataFilter // in the order the keys first appear
 	filters     map[string][]string
+	// active and cancelAtPeriodEnd are nil when not given.
+	active, cancelAtPeriodEnd *bool
+}
+
+// parsePyBool reads a query value as a Pydantic bool field does in lax
+// mode: the words below in any case, no surrounding space.
+func parsePyBool(s string) (bool, bool) {
+	switch strings.ToLower(s) {
+	case "1", "on", "t", "true", "y", "yes":
+		return true, true
+	case "0", "off", "f", "false", "n", "no":
+		return false, true
+	}
+	return false, false
 }
 
 // pyEnumExpected writes an enum's values as Pydantic's enum error does:
@@ -192,20 +215,41 @@ func parsePolarList(q query) (*polarListQuery, []pydError) {
 		lq.filters["external_customer_id"] = vs
 	}
 	uuids("discount_id")
-	if vs := q.all("status"); len(vs) > 0 {
+	boolean := func(key string) *bool {
+		v, ok := q.last(key)
+		if !ok {
+			return nil
+		}
+		b, ok := parsePyBool(v)
+		if !ok {
+			errs = append(errs, pydError{typ: "bool_parsing", loc: locOf("query", key),
+				msg: "Input should be a valid boolean, unable to interpret input", input: v})
+			return nil
+		}
+		return &b
+	}
+	enums := func(key, enum string, values []string) {
+		vs := q.all(key)
+		if len(vs) == 0 {
+			return
+		}
 		var seqErrs []pydError
 		for i, v := range vs {
-			if !slices.Contains(polarStatuses, v) {
-				seqErrs = append(seqErrs, enumError(locOf("query", "status", labelStatusSeq, i), v, polarStatuses))
+			if !slices.Contains(values, v) {
+				seqErrs = append(seqErrs, enumError(locOf("query", key, labelEnumSeq(enum), i), v, values))
 			}
 		}
 		if len(seqErrs) > 0 {
-			errs = append(errs, enumError(locOf("query", "status", labelStatus), stringValues(vs), polarStatuses))
+			errs = append(errs, enumError(locOf("query", key, labelEnum(enum)), stringValues(vs), values))
 			errs = append(errs, seqErrs...)
-		} else {
-			lq.filters["status"] = vs
+			return
 		}
+		lq.filters[key] = vs
 	}
+	lq.active = boolean("active")
+	enums("status", "SubscriptionStatus", polarStatuses)
+	lq.cancelAtPeriodEnd = boolean("cancel_at_period_end")
+	enums("customer_cancellation_reason", "CustomerCancellationReason", polarCancellationReasons)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -223,16 +267,18 @@ type polarRow struct {
 }
 
 type polarRowJSON struct {
-	ID               string          `json:"id"`
-	Status           string          `json:"status"`
-	Amount           int64           `json:"amount"`
-	StartedAt        string          `json:"started_at"`
-	CurrentPeriodEnd string          `json:"current_period_end"`
-	CustomerID       string          `json:"customer_id"`
-	ProductID        string          `json:"product_id"`
-	DiscountID       *string         `json:"discount_id"`
-	Metadata         json.RawMessage `json:"metadata"`
-	Customer         struct {
+	ID                         string          `json:"id"`
+	Status                     string          `json:"status"`
+	CancelAtPeriodEnd          bool            `json:"cancel_at_period_end"`
+	CustomerCancellationReason *string         `json:"customer_cancellation_reason"`
+	Amount                     int64           `json:"amount"`
+	StartedAt                  string          `json:"started_at"`
+	CurrentPeriodEnd           string          `json:"current_period_end"`
+	CustomerID                 string          `json:"customer_id"`
+	ProductID                  string          `json:"product_id"`
+	DiscountID                 *string         `json:"discount_id"`
+	Metadata                   json.RawMessage `json:"metadata"`
+	Customer                   struct {
 		Email          *string `json:"email"`
 		ExternalID     *string `json:"external_id"`
 		OrganizationID string  `json:"organization_id"`
@@ -242,11 +288,12 @@ type polarRowJSON struct {
 	} `json:"product"`
 }
 
-// polarRows returns the Polar subscriptions held now, oldest first.
+// polarRows returns the Polar subscriptions look-ups see now (see
+// WithReadLag), oldest first.
 func (s *Server) polarRows() []*polarRow {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	held := s.current(subkit.Polar)
+	held := s.visible(subkit.Polar, s.now())
 	if s.polar.rows == nil {
 		s.polar.rows = map[string]*polarRow{}
 	}
@@ -307,10 +354,23 @@ func (r *polarRow) matches(lq *polarListQuery) bool {
 			have = str(r.DiscountID)
 		case "status":
 			have = r.Status
+		case "customer_cancellation_reason":
+			have = str(r.CustomerCancellationReason)
 		}
 		if !slices.Contains(want, have) {
 			return false
 		}
+	}
+	// active: the status is trialing or active; inactive: canceled or unpaid
+	// (Subscription.active and .revoked).
+	if lq.active != nil {
+		if *lq.active && r.Status != "trialing" && r.Status != "active" ||
+			!*lq.active && r.Status != "canceled" && r.Status != "unpaid" {
+			return false
+		}
+	}
+	if lq.cancelAtPeriodEnd != nil && *lq.cancelAtPeriodEnd != r.CancelAtPeriodEnd {
+		return false
 	}
 	for _, f := range lq.metadata {
 		var v pyjson.Value
@@ -402,8 +462,9 @@ func compareRows(a, b *polarRow, sorting []polarSort) int {
 			c = cmp.Compare(a.Amount, b.Amount)
 		case "product":
 			c = cmp.Compare(a.Product.Name, b.Product.Name)
-		case "discount":
-			// No subscription of the fake has a discount.
+		case "discount", "ended_at", "ends_at":
+			// No subscription of the fake has a discount or an end: all
+			// are null, and equal.
 		}
 		if s.desc {
 			c = -c
@@ -427,9 +488,9 @@ func derefOr(p *string) string {
 }
 
 // list serves GET /v1/subscriptions/.
-func (h polarHandler) list(x *exchange, token string) *outcome {
-	if token == "" {
-		return h.json(http.StatusUnauthorized, polarNamedError("Unauthorized", "Unauthorized"))
+func (h polarHandler) list(x *exchange, cred *credential) *outcome {
+	if o := h.authorize(cred, ScopeSubscriptionsRead, ScopeSubscriptionsWrite); o != nil {
+		return o
 	}
 	lq, errs := parsePolarList(parseQuery(x.r.URL.RawQuery))
 	if len(errs) > 0 {
@@ -465,9 +526,9 @@ func (h polarHandler) list(x *exchange, token string) *outcome {
 }
 
 // get serves GET /v1/subscriptions/{id}.
-func (h polarHandler) get(x *exchange, token, rawID string) *outcome {
-	if token == "" {
-		return h.json(http.StatusUnauthorized, polarNamedError("Unauthorized", "Unauthorized"))
+func (h polarHandler) get(x *exchange, cred *credential, rawID string) *outcome {
+	if o := h.authorize(cred, ScopeSubscriptionsRead, ScopeSubscriptionsWrite); o != nil {
+		return o
 	}
 	id, e := validateUUID4(rawID, locOf("path", "id"))
 	if e != nil {
@@ -475,7 +536,7 @@ func (h polarHandler) get(x *exchange, token, rawID string) *outcome {
 	}
 	s := h.s
 	s.mu.Lock()
-	held := s.current(subkit.Polar)
+	held := s.visible(subkit.Polar, s.now())
 	s.mu.Unlock()
 	for _, st := range held {
 		if st.id == id {

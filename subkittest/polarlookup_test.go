@@ -54,6 +54,9 @@ func TestPolarListFilters(t *testing.T) {
 		p2 = "5d0c1c3e-2c44-4a36-9d0f-6c5f4d1b2a90"
 		c2 = "7b6f3c1e-8a2d-4f5b-9c3e-1d2a4b6c8e0f"
 	)
+	s.AddPolarProduct(PolarProduct{ID: p2})
+	s.AddPolarCustomer(PolarCustomer{ID: c2})
+	s.AddPolarCustomer(PolarCustomer{ExternalID: "usr_1337"})
 	create := func(product, customerKey, metadata string) string {
 		return idOf(t, createPolarRaw(t, s, `{"product_id":"`+product+`",`+customerKey+`,"metadata":`+metadata+`}`))
 	}
@@ -106,7 +109,10 @@ func TestPolarListFilters(t *testing.T) {
 		{"product%5Fid=" + p2, []string{d, c}},
 		// re.match: only the start of the key is read.
 		{"metadata[plan]x=free", []string{b}},
-		{"metadata[]=x&unknown=1&active=maybe", []string{d, c, b, a}},
+		{"metadata[]=x&unknown=1", []string{d, c, b, a}},
+		{"active=true&cancel_at_period_end=false", []string{d, c, b, a}},
+		{"active=false", nil},
+		{"customer_cancellation_reason=other", nil},
 	} {
 		got := listPolar(t, s, tc.query)
 		sameIDs(t, tc.query, got.ids(), tc.want)
@@ -226,6 +232,9 @@ func TestPolarListSorting(t *testing.T) {
 		{"sorting=amount&sorting=started_at", []string{first, second, third}},
 		{"sorting=-status", []string{third, second, first}},
 		{"sorting=discount", []string{first, second, third}},
+		// Polar's sort properties include the ends, null for all here.
+		{"sorting=ended_at", []string{first, second, third}},
+		{"sorting=-ends_at", []string{third, second, first}},
 	} {
 		sameIDs(t, tc.sorting, listPolar(t, s, tc.sorting).ids(), tc.want)
 	}
@@ -243,8 +252,8 @@ func TestPolarLookupAuthAndErrors(t *testing.T) {
 	for _, path := range []string{"/v1/subscriptions/", "/v1/subscriptions/" + id, "/v1/subscriptions/nope", "/v1/subscriptions/?page=0"} {
 		expectAnswer(t, get(t, s.URL()+path, nil), 401, `{"error":"Unauthorized","detail":"Unauthorized"}`)
 		got := get(t, s.URL()+path, map[string]string{"Authorization": "Bearer polar_oat_wrong"})
-		expectAnswer(t, got, 401, `{"error":"invalid_token","error_description":"`+polarInvalidTokenDescription+`"}`)
-		if !strings.HasPrefix(got.header.Get("WWW-Authenticate"), `Bearer error="invalid_token"`) {
+		expectAnswer(t, got, 401, `{"error": "invalid_token", "error_description": "`+polarInvalidTokenDescription+`"}`)
+		if got.header.Get("WWW-Authenticate") != `Bearer realm="polar", error="invalid_token", error_description="`+polarInvalidTokenDescription+`"` {
 			t.Errorf("%s: WWW-Authenticate %q", path, got.header.Get("WWW-Authenticate"))
 		}
 		expectAnswer(t, get(t, s.URL()+path, map[string]string{"Authorization": "Bearer " + PolarToken, "Polar-Version": "1999-01"}),
@@ -269,7 +278,7 @@ func TestPolarLookupAuthAndErrors(t *testing.T) {
 	if got.status != 307 || got.header.Get("Location") != s.URL()+"/v1/subscriptions/"+id {
 		t.Errorf("slash: %d %v", got.status, got.header)
 	}
-	// A HEAD is a GET without the body.
+	// FastAPI routes no HEAD: 405, Allow GET, no body.
 	req, _ := http.NewRequest(http.MethodHead, s.URL()+"/v1/subscriptions/"+id, nil)
 	req.Header.Set("Authorization", "Bearer "+PolarToken)
 	resp, err := http.DefaultClient.Do(req)
@@ -278,13 +287,13 @@ func TestPolarLookupAuthAndErrors(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || len(b) != 0 {
-		t.Errorf("HEAD: %d %q", resp.StatusCode, b)
+	if resp.StatusCode != 405 || len(b) != 0 || resp.Header.Get("Allow") != "GET" {
+		t.Errorf("HEAD: %d %v %q", resp.StatusCode, resp.Header, b)
 	}
 	// Look-ups are recorded like creates, and create nothing.
 	reqs := s.Requests(subkit.Polar)
 	last := reqs[len(reqs)-1]
-	if last.Method != http.MethodHead || last.Status != 200 || len(last.Created) != 0 {
+	if last.Method != http.MethodHead || last.Status != 405 || len(last.Created) != 0 {
 		t.Errorf("recorded %+v", last)
 	}
 	mustHold(t, s, subkit.Polar, 1)

@@ -90,6 +90,9 @@ func validatePolarMember(body pyjson.Value, member, idField string) (*polarCreat
 	// Fields in declaration order: metadata (from the mixin), product_id, then the member's own.
 	if v, ok := obj.Get("metadata"); ok {
 		md, merrs := validateMetadata(v, with(loc, "metadata"))
+		if len(merrs) == 0 && metadataHasNUL(md) {
+			merrs = []pydError{nulError(with(loc, "metadata"), v)}
+		}
 		errs = append(errs, merrs...)
 		pc.metadata = md
 	}
@@ -110,9 +113,6 @@ func validatePolarMember(body pyjson.Value, member, idField string) (*polarCreat
 		case !isStr:
 			errs = append(errs, pydError{typ: "string_type", loc: with(loc, idField), msg: "Input should be a valid string", input: v})
 		case strings.Contains(s, "\x00"):
-			// Polar's schema has no NUL check here; the API notes say no
-			// string in the body may hold one, so the fake refuses it as
-			// Polar refuses a NUL in a metadata value.
 			errs = append(errs, nulError(with(loc, idField), s))
 		default:
 			pc.externalID = s
@@ -134,9 +134,27 @@ func missing(loc []pyjson.Value, input pyjson.Value) pydError {
 	return pydError{typ: "missing", loc: loc, msg: "Field required", input: input}
 }
 
+// nulError is Schema._reject_nul_characters (server/polar/kit/schemas.py):
+// one validator, run on every field of every schema once the field has
+// validated, refusing a NUL in any string the value holds (the keys and
+// values of a dict included) with the whole field as loc and its input.
 func nulError(loc []pyjson.Value, input pyjson.Value) pydError {
-	return pydError{typ: "value_error", loc: loc, msg: `Value error, Input must not contain a NUL character (\u0000).`,
+	return pydError{typ: "value_error", loc: loc, msg: "Value error, This value contains invalid characters",
 		input: input, ctx: pyjson.NewObject().Set("error", pyjson.NewObject())}
+}
+
+// metadataHasNUL reports whether a validated metadata dict holds a NUL in a
+// key or a string value.
+func metadataHasNUL(md *pyjson.Object) bool {
+	for _, k := range md.Keys {
+		if strings.Contains(k, "\x00") {
+			return true
+		}
+		if v, ok := md.Values[k].(string); ok && strings.Contains(v, "\x00") {
+			return true
+		}
+	}
+	return false
 }
 
 // validateUUID4 checks a pydantic.UUID4 field and returns the canonical form.
@@ -257,8 +275,8 @@ const (
 	maxMetadataValue = 500
 )
 
-// The labels Pydantic gives the members of the metadata value union.
-const labelMetadataString = "function-after[reject_nul_character(), constrained-str]"
+// The label Pydantic gives the string member of the metadata value union.
+const labelMetadataString = "constrained-str"
 
 // validateMetadata checks dict[MetadataKey, str | int | float | bool] with
 // at most 50 items, and returns it as stored (a long numeric string that
@@ -280,10 +298,6 @@ func validateMetadata(v pyjson.Value, loc []pyjson.Value) (*pyjson.Object, []pyd
 		case n > maxMetadataKey:
 			errs = append(errs, pydError{typ: "string_too_long", loc: keyLoc, msg: fmt.Sprintf("String should have at most %d characters", maxMetadataKey),
 				input: k, ctx: pyjson.NewObject().Set("max_length", maxMetadataKey)})
-		case strings.Contains(k, "\x00"):
-			// Not in Polar's schema (keys have no NUL check); the API notes
-			// say no string in the body may hold one.
-			errs = append(errs, nulError(keyLoc, k))
 		}
 		val, verrs := metadataValue(obj.Values[k], with(loc, k))
 		errs = append(errs, verrs...)
@@ -302,7 +316,7 @@ var (
 	pyFloatText = regexp.MustCompile(`^[+-]?([0-9]+(_[0-9]+)*(\.([0-9]+(_[0-9]+)*)?)?|\.[0-9]+(_[0-9]+)*)([eE][+-]?[0-9]+)?$`)
 )
 
-// metadataValue checks one value against str(1–500, no NUL) | int | float | bool.
+// metadataValue checks one value against str(1–500) | int | float | bool.
 func metadataValue(v pyjson.Value, loc []pyjson.Value) (pyjson.Value, []pydError) {
 	typeErrors := func() []pydError {
 		return []pydError{
@@ -326,8 +340,6 @@ func metadataValue(v pyjson.Value, loc []pyjson.Value) (pyjson.Value, []pydError
 		case n > maxMetadataValue:
 			strErr = pydError{typ: "string_too_long", loc: strLoc, msg: fmt.Sprintf("String should have at most %d characters", maxMetadataValue),
 				input: x, ctx: pyjson.NewObject().Set("max_length", maxMetadataValue)}
-		case strings.Contains(x, "\x00"):
-			strErr = nulError(strLoc, x)
 		default:
 			return x, nil
 		}

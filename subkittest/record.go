@@ -11,9 +11,12 @@ import (
 
 // Request is one request the server received, as recorded for inspection.
 type Request struct {
-	// ID is the X-Request-Id the server answered with (Chargeflow also puts
-	// it in its error bodies as requestId), so that a request can be matched
-	// with subkit.ResponseInfo.RequestID or subkit.APIError.RequestID.
+	// ID is the request's ID as the server answered it, so that a request
+	// can be matched with subkit.ResponseInfo.RequestID or
+	// subkit.APIError.RequestID: Polar's CF-Ray header (Polar sends no
+	// request-ID header; Cloudflare's ray is 16 hex digits, "-" and an
+	// airport code), ChatDash's and Chargeflow's X-Request-Id (Chargeflow
+	// also puts it in its error bodies as requestId).
 	ID string
 	// API is the API whose path the request was sent to: paths under
 	// /v1/public/ are ChatDash's, under /public/ Chargeflow's, and every

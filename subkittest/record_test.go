@@ -56,3 +56,19 @@ func TestRequestsAreRecordedWithCredentialsRedacted(t *testing.T) {
 		t.Errorf("Requests returned the server's own record")
 	}
 }
+
+// A refused request's APIError carries the ID the server recorded it
+// under, for every API (Polar's a CF-Ray, the others' an X-Request-Id).
+func TestAPIErrorRequestIDMatchesTheRecordedRequest(t *testing.T) {
+	t.Parallel()
+	s := newEmptyServer(t) // nothing registered: every create is refused
+	c := newClient(t, s)
+	for _, cr := range creates {
+		_, err := cr.create(context.Background(), c, &subkit.ResponseInfo{})
+		ae := apiError(t, err)
+		reqs := s.Requests(cr.api)
+		if len(reqs) != 1 || ae.RequestID == "" || ae.RequestID != reqs[0].ID {
+			t.Errorf("%s: APIError request ID %q, recorded %+v", cr.api, ae.RequestID, reqs)
+		}
+	}
+}

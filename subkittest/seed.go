@@ -8,56 +8,16 @@ import (
 	"time"
 )
 
-// PolarProduct is a product to register with AddPolarProduct. Zero fields
-// take the defaults of a free monthly product.
-type PolarProduct struct {
-	// ID is the product's UUID; "" draws a version 4 UUID.
-	ID string
-	// Name defaults to "Free".
-	Name string
-	// RecurringInterval is day, week, month (the default) or year;
-	// RecurringIntervalCount defaults to 1. A subscription's period ends
-	// this far after it starts.
-	RecurringInterval      string
-	RecurringIntervalCount int
-	// PriceAmount is the price in the smallest currency unit: 0 (the
-	// default) makes the product free. Polar subscribes customers only to
-	// free products through the API, so a create for a paid product is
-	// refused with 422 PolarRequestValidationError.
-	PriceAmount int
-	// Currency defaults to "usd".
-	Currency string
-	// NotRecurring makes a one-time product, which creates are refused for.
-	NotRecurring bool
-}
-
-// AddPolarProduct registers a Polar product and returns its ID in canonical
-// form. From then on, a create for a product that was not registered is
-// refused with 422 "Product does not exist.". It panics if the ID is not a
-// UUID or the interval unknown.
-func (s *Server) AddPolarProduct(p PolarProduct) string {
-	id := canonicalUUID(p.ID, "AddPolarProduct")
-	prod := &polarProduct{id: id, name: p.Name, interval: p.RecurringInterval, count: p.RecurringIntervalCount,
-		amount: p.PriceAmount, currency: p.Currency, notRecurring: p.NotRecurring, priceID: newUUID4(), createdAt: s.now()}
-	if prod.name == "" {
-		prod.name = "Free"
-	}
-	if prod.interval == "" {
-		prod.interval = "month"
-	}
-	if !slices.Contains([]string{"day", "week", "month", "year"}, prod.interval) {
-		panic(fmt.Sprintf("subkittest: AddPolarProduct: unknown recurring interval %q", p.RecurringInterval))
-	}
-	if prod.count < 1 {
-		prod.count = 1
-	}
-	if prod.currency == "" {
-		prod.currency = "usd"
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.polar.products[id] = prod
-	return id
+// WithImplicitResources makes the server take every well-formed ID for
+// something that exists: a Polar product (free, monthly) or customer, a
+// Chargeflow dispute, a ChatDash account, client (with an admin member) or
+// product. No real API does this; it saves seeding in tests that do not
+// care which objects exist. Registering one object of a kind
+// (AddPolarProduct, …) makes that kind strict again: unknown ones are
+// refused with the real API's error. Without this option nothing exists
+// until it is registered.
+func WithImplicitResources() ServerOption {
+	return func(s *Server) { s.implicit = true }
 }
 
 // PolarCustomer is a customer to register with AddPolarCustomer.
@@ -71,15 +31,20 @@ type PolarCustomer struct {
 	Email string
 	// Name is shown as the customer's name; "" answers null.
 	Name string
+	// Deleted makes a soft-deleted customer, which Polar refuses as
+	// "Customer does not exist.".
+	Deleted bool
 }
 
 // AddPolarCustomer registers a Polar customer and returns its ID in
-// canonical form. From then on, a create naming a customer (by ID or by
-// external ID) that was not registered is refused with 422 "Customer does
-// not exist.". It panics if the ID is not a UUID.
+// canonical form. A create naming a customer (by ID, or by external ID,
+// matched exactly) that was not registered is refused with 422 "Customer
+// does not exist." (unless WithImplicitResources is on and no customer is
+// registered). It panics if the ID is not a UUID.
 func (s *Server) AddPolarCustomer(c PolarCustomer) string {
 	id := canonicalUUID(c.ID, "AddPolarCustomer")
-	cust := &polarCustomer{id: id, externalID: c.ExternalID, email: c.Email, name: c.Name, createdAt: s.now()}
+	cust := &polarCustomer{id: id, externalID: c.ExternalID, email: c.Email, name: c.Name, deleted: c.Deleted,
+		typ: "individual", createdAt: s.now()}
 	if cust.email == "" {
 		cust.email = "customer-" + id[:8] + "@example.com"
 	}
@@ -121,10 +86,10 @@ type ChargeflowDispute struct {
 	CreatedAt, DueBy                                  time.Time
 }
 
-// AddChargeflowDispute registers a Chargeflow dispute. From then on, a
-// create for a dispute that was not registered is refused with 404
-// {"message":"Dispute not found"}. It panics if the ID is not 24 hex
-// characters.
+// AddChargeflowDispute registers a Chargeflow dispute. A create or look-up
+// for a dispute that was not registered is refused with 404
+// {"message":"Dispute not found"} (unless WithImplicitResources is on and no
+// dispute is registered). It panics if the ID is not 24 hex characters.
 func (s *Server) AddChargeflowDispute(d ChargeflowDispute) {
 	if !hex24.MatchString(d.ID) {
 		panic(fmt.Sprintf("subkittest: AddChargeflowDispute: %q is not 24 hex characters", d.ID))
@@ -153,9 +118,10 @@ type ChatDashClient struct {
 	Agents map[string]string
 }
 
-// AddChatDashClient registers a ChatDash client. From then on, a create for
-// a client that was not registered is refused with 404
-// {"message":"Client not found"}. It panics if the ID is empty.
+// AddChatDashClient registers a ChatDash client. A create for a client that
+// was not registered is refused with 404 {"message":"Client not found"}
+// (unless WithImplicitResources is on and no client is registered). It
+// panics if the ID is empty.
 func (s *Server) AddChatDashClient(c ChatDashClient) {
 	if c.ID == "" {
 		panic("subkittest: AddChatDashClient: the ID is empty")
@@ -167,8 +133,9 @@ func (s *Server) AddChatDashClient(c ChatDashClient) {
 }
 
 // AddChatDashAccount registers a Stripe connected account (acct_…) of the
-// agency. From then on, a create on an account that was not registered is
-// refused with 404 {"message":"Connected account not found"}. It panics if
+// agency. A create or look-up on an account that was not registered is
+// refused with 404 {"message":"Connected account not found"} (unless
+// WithImplicitResources is on and no account is registered). It panics if
 // accountID is empty.
 func (s *Server) AddChatDashAccount(accountID string) {
 	if accountID == "" {
@@ -190,9 +157,10 @@ type ChatDashProduct struct {
 	PriceIDs []string
 }
 
-// AddChatDashProduct registers a Stripe product. From then on, a create
-// for a product that was not registered is refused with 404
-// {"message":"Product not found"}. It panics if the ID is empty.
+// AddChatDashProduct registers a Stripe product. A create for a product
+// that was not registered is refused with 404 {"message":"Product not
+// found"} (unless WithImplicitResources is on and no product is
+// registered). It panics if the ID is empty.
 func (s *Server) AddChatDashProduct(p ChatDashProduct) {
 	if p.ID == "" {
 		panic("subkittest: AddChatDashProduct: the ID is empty")

@@ -13,7 +13,7 @@ import (
 func TestPolarSeededProductsAndCustomers(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2026, 2, 29-1, 12, 0, 0, 0, time.UTC) // 2026-02-28
-	s := newServer(t, WithClock(func() time.Time { return start }))
+	s := newEmptyServer(t, WithClock(func() time.Time { return start }))
 	free := s.AddPolarProduct(PolarProduct{ID: strings.ToUpper(productID), Name: "Starter", RecurringInterval: "year"})
 	paid := s.AddPolarProduct(PolarProduct{Name: "Pro", PriceAmount: 2000})
 	once := s.AddPolarProduct(PolarProduct{NotRecurring: true})
@@ -43,16 +43,23 @@ func TestPolarSeededProductsAndCustomers(t *testing.T) {
 	rc := rawCreates[subkit.Polar]
 	url := s.URL() + rc.path
 	unknown := "5d0c1c3e-2c44-4a36-9d0f-6c5f4d1b2a90"
+	// The product is checked first, and its problem ends the request: one
+	// error, not the customer's too.
 	expectAnswer(t, post(t, url, rc.header, `{"product_id":"{`+strings.ToUpper(unknown)+`}","customer_id":"`+unknown+`"}`), 422,
 		`{"error":"PolarRequestValidationError","detail":[`+
-			`{"type":"value_error","loc":["body","product_id"],"msg":"Product does not exist.","input":"`+unknown+`"},`+
+			`{"type":"value_error","loc":["body","product_id"],"msg":"Product does not exist.","input":"`+unknown+`"}]}`)
+	expectAnswer(t, post(t, url, rc.header, `{"product_id":"`+free+`","customer_id":"`+unknown+`"}`), 422,
+		`{"error":"PolarRequestValidationError","detail":[`+
 			`{"type":"value_error","loc":["body","customer_id"],"msg":"Customer does not exist.","input":"`+unknown+`"}]}`)
 	expectAnswer(t, post(t, url, rc.header, `{"product_id":"`+paid+`","external_customer_id":"usr_1337"}`), 422,
 		`{"error":"PolarRequestValidationError","detail":[{"type":"value_error","loc":["body","product_id"],"msg":"Product is not free. The customer should go through a checkout to create a paid subscription.","input":"`+paid+`"}]}`)
 	expectAnswer(t, post(t, url, rc.header, `{"product_id":"`+once+`","external_customer_id":"nobody"}`), 422,
 		`{"error":"PolarRequestValidationError","detail":[`+
-			`{"type":"value_error","loc":["body","product_id"],"msg":"Product is not a recurring product.","input":"`+once+`"},`+
-			`{"type":"value_error","loc":["body","external_customer_id"],"msg":"Customer does not exist.","input":"nobody"}]}`)
+			`{"type":"value_error","loc":["body","product_id"],"msg":"Product is not a recurring product.","input":"`+once+`"}]}`)
+	// External IDs match exactly.
+	expectAnswer(t, post(t, url, rc.header, `{"product_id":"`+free+`","external_customer_id":"USR_1337"}`), 422,
+		`{"error":"PolarRequestValidationError","detail":[`+
+			`{"type":"value_error","loc":["body","external_customer_id"],"msg":"Customer does not exist.","input":"USR_1337"}]}`)
 
 	_, err = c.Subscriptions.CreateForCustomer(ctx, &subkit.CustomerSubscriptionParams{ProductID: paid, CustomerID: customerID})
 	if !errors.Is(err, subkit.ErrRejected) {
@@ -164,5 +171,76 @@ func TestSeedingPanicsOnBadIDs(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// A fresh server knows nothing: every create and look-up naming an object
+// is refused with the real API's error until the object is registered.
+func TestNothingExistsUntilRegistered(t *testing.T) {
+	t.Parallel()
+	s := newEmptyServer(t)
+	for api, want := range map[subkit.API]struct {
+		status int
+		body   string
+	}{
+		subkit.Polar: {422, `{"error":"PolarRequestValidationError","detail":[{"type":"value_error","loc":["body","product_id"],` +
+			`"msg":"Product does not exist.","input":"` + productID + `"}]}`},
+		subkit.ChatDash: {404, `{"message":"Connected account not found"}`},
+	} {
+		rc := rawCreates[api]
+		expectAnswer(t, post(t, s.URL()+rc.path, rc.header, rc.body), want.status, want.body)
+	}
+	cf := rawCreates[subkit.Chargeflow]
+	got := post(t, s.URL()+cf.path, cf.header, cf.body)
+	expectAnswer(t, got, 404, `{"message":"Dispute not found","requestId":"`+got.header.Get("X-Request-Id")+`"}`)
+	got = get(t, s.URL()+lookupPaths[subkit.Chargeflow], lookupHeaders[subkit.Chargeflow])
+	expectAnswer(t, got, 404, `{"message":"Dispute not found","requestId":"`+got.header.Get("X-Request-Id")+`"}`)
+	expectAnswer(t, get(t, s.URL()+lookupPaths[subkit.ChatDash], lookupHeaders[subkit.ChatDash]), 404,
+		`{"message":"Connected account not found"}`)
+
+	// Polar: with the product, the customer; by ID and by external ID.
+	s.AddPolarProduct(PolarProduct{ID: productID})
+	pr := rawCreates[subkit.Polar]
+	expectAnswer(t, post(t, s.URL()+pr.path, pr.header, pr.body), 422,
+		`{"error":"PolarRequestValidationError","detail":[{"type":"value_error","loc":["body","customer_id"],"msg":"Customer does not exist.","input":"`+customerID+`"}]}`)
+	expectAnswer(t, post(t, s.URL()+pr.path, pr.header, `{"product_id":"`+productID+`","external_customer_id":"usr_42"}`), 422,
+		`{"error":"PolarRequestValidationError","detail":[{"type":"value_error","loc":["body","external_customer_id"],"msg":"Customer does not exist.","input":"usr_42"}]}`)
+	// ChatDash: with the account, the client, then the product.
+	s.AddChatDashAccount(accountID)
+	cd := rawCreates[subkit.ChatDash]
+	expectAnswer(t, post(t, s.URL()+cd.path, cd.header, cd.body), 404, `{"message":"Client not found"}`)
+	s.AddChatDashClient(ChatDashClient{ID: clientID})
+	expectAnswer(t, post(t, s.URL()+cd.path, cd.header, cd.body), 404, `{"message":"Product not found"}`)
+	for _, api := range []subkit.API{subkit.ChatDash, subkit.Chargeflow, subkit.Polar} {
+		mustHold(t, s, api, 0)
+	}
+}
+
+// WithImplicitResources takes every well-formed ID for an existing object,
+// until one object of its kind is registered.
+func TestWithImplicitResources(t *testing.T) {
+	t.Parallel()
+	s := newEmptyServer(t, WithImplicitResources())
+	c := newClient(t, s)
+	ctx := context.Background()
+	for _, cr := range creates {
+		if _, err := cr.create(ctx, c, &subkit.ResponseInfo{}); err != nil {
+			t.Errorf("%s: %v", cr.api, err)
+		}
+	}
+	// The same implicit customer answers for the same external ID.
+	p := &subkit.ExternalCustomerSubscriptionParams{ProductID: productID, ExternalCustomerID: "usr_implicit"}
+	a, err1 := c.Subscriptions.CreateForExternalCustomer(ctx, p)
+	b, err2 := c.Subscriptions.CreateForExternalCustomer(ctx, p)
+	if err1 != nil || err2 != nil || a.CustomerID != b.CustomerID {
+		t.Errorf("implicit external customer: %v %v %v", a, err1, err2)
+	}
+	if !lookupFinds(t, s, subkit.Chargeflow, mustHold(t, s, subkit.Chargeflow, 1)[0].ID) {
+		t.Errorf("the implicit dispute's look-up does not find its subscription")
+	}
+	// Registering one dispute makes disputes strict again.
+	s.AddChargeflowDispute(ChargeflowDispute{ID: "65f0c1d2e3a4b5c6d7e8f9ff"})
+	if _, err := c.Subscriptions.CreateForDispute(ctx, disputeID, disputeParams()); !errors.Is(err, subkit.ErrNotFound) {
+		t.Errorf("unregistered dispute after seeding: %v", err)
 	}
 }

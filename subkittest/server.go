@@ -17,11 +17,12 @@ import (
 // Close it when done; it is safe for concurrent use, and every Server is
 // independent of the others, so parallel tests each make their own.
 //
-// A fresh server accepts any well-formed request with a valid credential and
-// answers as the real API does. Seeding (AddPolarProduct, AddPolarCustomer,
-// AddChatDashClient, AddChargeflowDispute, …) makes it stricter: once one
-// thing of a kind is registered, unknown ones of that kind are refused with
-// the real API's error.
+// A fresh server knows no product, customer, dispute, account or client: it
+// refuses a create or look-up naming one with the real API's error until
+// the test registers it (AddPolarProduct, AddPolarCustomer,
+// AddChargeflowDispute, AddChatDashAccount, …), as the real APIs do.
+// WithImplicitResources makes every well-formed ID name something that
+// exists instead.
 type Server struct {
 	ts     *httptest.Server
 	now    func() time.Time
@@ -29,10 +30,12 @@ type Server struct {
 	once   sync.Once
 
 	handlers map[subkit.API]apiHandler
+	colo     string // the Cloudflare data centre of Polar's CF-Ray
 
 	mu       sync.Mutex
-	creds    map[subkit.API]map[string]bool
-	limits   map[subkit.API]*limiter
+	creds    map[subkit.API]map[string]*credential
+	limits   map[subkit.API]*rateLimit
+	lags     map[subkit.API]lagRange
 	faults   map[subkit.API][]*queuedFault
 	requests []*Request
 	subs     []*stored
@@ -40,7 +43,8 @@ type Server struct {
 	cf       chargeflowState
 	cd       chatdashState
 
-	cfArray bool // WithChargeflowSubscriptionsArray
+	implicit bool // WithImplicitResources
+	cfArray  bool // WithChargeflowSubscriptionsArray
 }
 
 // ServerOption configures a Server in NewServer.
@@ -64,12 +68,14 @@ func NewServer(opts ...ServerOption) *Server {
 	s := &Server{
 		now:    time.Now,
 		closed: make(chan struct{}),
-		creds: map[subkit.API]map[string]bool{
-			subkit.ChatDash:   {AgencyKey: true},
-			subkit.Chargeflow: {ChargeflowKey: true},
-			subkit.Polar:      {PolarToken: true},
+		colo:   cloudflareColos[randomIndex(len(cloudflareColos))],
+		creds: map[subkit.API]map[string]*credential{
+			subkit.ChatDash:   {AgencyKey: {}},
+			subkit.Chargeflow: {ChargeflowKey: {}},
+			subkit.Polar:      {PolarToken: polarCredential(nil)},
 		},
-		limits: map[subkit.API]*limiter{},
+		limits: map[subkit.API]*rateLimit{},
+		lags:   map[subkit.API]lagRange{},
 		faults: map[subkit.API][]*queuedFault{},
 	}
 	for _, opt := range opts {
@@ -152,14 +158,22 @@ func apiFor(path string) subkit.API {
 	return subkit.Polar
 }
 
-// maxRequestBody bounds what the server reads of a request body.
-const maxRequestBody = 4 << 20
+// maxRequestBody bounds what the server reads of a request body: Polar's
+// API_MAX_REQUEST_BODY_SIZE (server/polar/config.py), 10 MiB.
+const maxRequestBody = 10 << 20
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	body, readErr := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 	api := apiFor(r.URL.EscapedPath())
+	// A body declared too large is refused unread, as Polar's
+	// MaxBodySizeMiddleware does.
+	var body []byte
+	var readErr error
+	declaredTooLarge := r.ContentLength > maxRequestBody
+	if !declaredTooLarge {
+		body, readErr = io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	}
 	rec := &Request{
-		ID: newUUID4(), API: api, Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery,
+		ID: s.newRequestID(api), API: api, Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery,
 		Header: redactHeader(r.Header), Body: body, Time: s.now(),
 	}
 	s.mu.Lock()
@@ -170,7 +184,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case readErr != nil:
 		return // the client went away while sending
-	case len(body) > maxRequestBody:
+	case api != subkit.Polar && (declaredTooLarge || len(body) > maxRequestBody):
+		// Polar answers its own 413 (polarHandler.serve).
 		x.write(answer(http.StatusRequestEntityTooLarge, "text/plain; charset=utf-8", []byte("Request Entity Too Large")))
 		return
 	}
@@ -197,21 +212,30 @@ type exchange struct {
 	rec     *Request
 	body    []byte
 	handler apiHandler
-	extra   http.Header // added by a fault
+	extra   http.Header    // added by a fault
+	lag     *time.Duration // a ReadLag fault's, instead of the server's
 }
 
 // handle runs the API's normal handling without applying anything.
 func (x *exchange) handle() *outcome { return x.handler.serve(x) }
 
 // apply commits what the outcome creates, recording it on the request.
+// What it creates is held at once (the accessors, reading the primary,
+// see it) and visible to look-ups after the API's read lag.
 func (x *exchange) apply(o *outcome) {
 	if o.apply == nil {
 		return
 	}
-	x.s.mu.Lock()
-	defer x.s.mu.Unlock()
+	s := x.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	before := len(s.subs)
 	x.rec.Created = append(x.rec.Created, o.apply()...)
 	o.apply = nil
+	now := s.now()
+	for _, st := range s.subs[before:] {
+		st.appliedAt, st.visibleAt = now, now.Add(s.readLag(x.rec.API, x.lag))
+	}
 }
 
 func (x *exchange) setHeaders(o *outcome) {
@@ -222,7 +246,7 @@ func (x *exchange) setHeaders(o *outcome) {
 	for k, v := range x.extra {
 		h[k] = append(h[k], v...)
 	}
-	h.Set("X-Request-Id", x.rec.ID)
+	h.Set(requestIDHeader(x.rec.API), x.rec.ID)
 }
 
 func (x *exchange) setStatus(status int) {

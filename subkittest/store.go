@@ -80,6 +80,9 @@ type stored struct {
 	chatdash   *ChatDashSubscription
 	// replacedBy is set when a later create replaced it (Chargeflow).
 	replacedBy string
+	// appliedAt is when the create was applied; look-ups see it from
+	// visibleAt on (see WithReadLag).
+	appliedAt, visibleAt time.Time
 }
 
 func (st *stored) clone() *stored {

@@ -342,9 +342,11 @@ func fill(r io.Reader, b []byte) (int, error) {
 const drainLimit = 64 << 10
 
 // RequestIDFromHeader finds a request ID in the headers the three APIs and
-// their gateways are known to use.
+// their gateways are known to use. Polar sends no request-ID header: its
+// only per-request ID on the wire is the CF-Ray of the Cloudflare in front
+// of it, taken when no request-ID header is present.
 func RequestIDFromHeader(h http.Header) string {
-	for _, k := range [...]string{"X-Request-Id", "Request-Id", "X-Amzn-Requestid", "X-Amz-Apigw-Id", "X-Correlation-Id"} {
+	for _, k := range [...]string{"X-Request-Id", "Request-Id", "X-Amzn-Requestid", "X-Amz-Apigw-Id", "X-Correlation-Id", "Cf-Ray"} {
 		if v := h.Get(k); v != "" {
 			return v
 		}

@@ -2,9 +2,10 @@
 whose query or path its parameters refuse, computed by Pydantic 2 itself.
 
 It restates the parameters of Polar's GET /v1/subscriptions/ and
-GET /v1/subscriptions/{id} (server/polar/subscription/endpoints.py,
-kit/pagination.py, kit/sorting.py, kit/schemas.py's MultipleQueryFilter in
-polarsource/polar) and the way FastAPI reads them: Starlette parses the query
+GET /v1/subscriptions/{id} as polarsource/polar has them at c6c3645e
+(server/polar/subscription/endpoints.py and sorting.py, kit/pagination.py,
+kit/sorting.py, kit/schemas.py's MultipleQueryFilter; the date filters
+canceled_at_* and started_* are left out, as the fake does not check them) and the way FastAPI reads them: Starlette parses the query
 with parse_qsl(keep_blank_values=True); a sequence parameter gets every value
 of its key, a scalar one the last; the endpoint's dependencies (pagination,
 then sorting) are validated before its own query parameters, in declaration
@@ -66,7 +67,19 @@ class SubscriptionStatus(StrEnum):
     paused = "paused"
 
 
-SORT_PROPERTIES = ["customer", "status", "started_at", "current_period_end", "amount", "product", "discount"]
+class CustomerCancellationReason(StrEnum):
+    customer_service = "customer_service"
+    low_quality = "low_quality"
+    missing_features = "missing_features"
+    switched_service = "switched_service"
+    too_complex = "too_complex"
+    too_expensive = "too_expensive"
+    unused = "unused"
+    other = "other"
+
+
+SORT_PROPERTIES = ["customer", "status", "started_at", "current_period_end", "ended_at", "ends_at", "amount",
+                   "product", "discount"]
 SortFull = StrEnum("SubscriptionSortProperty", [v for p in SORT_PROPERTIES for v in (p, "-" + p)])
 
 ID = Annotated[UUID4, Field(description="The ID.")]
@@ -81,7 +94,11 @@ PARAMS = [
     ("customer_id", Annotated[MultipleQueryFilter[ID] | None, Field(None)], True),
     ("external_customer_id", Annotated[MultipleQueryFilter[str] | None, Field(None)], True),
     ("discount_id", Annotated[MultipleQueryFilter[ID] | None, Field(None)], True),
+    ("active", Annotated[bool | None, Field(None)], False),
     ("status", Annotated[MultipleQueryFilter[SubscriptionStatus] | None, Field(None)], True),
+    ("cancel_at_period_end", Annotated[bool | None, Field(None)], False),
+    ("customer_cancellation_reason", Annotated[MultipleQueryFilter[CustomerCancellationReason] | None, Field(None)],
+     True),
 ]
 
 
@@ -149,6 +166,14 @@ LIST_CASES = [
     ("sorting created_at", "sorting=created_at"),
     ("sorting several bad", "sorting=-created_at&sorting=started_at&sorting=STATUS"),
     ("sorting empty", "sorting="),
+    ("sorting -created_at only", "sorting=-created_at"),
+    ("status one unknown", "status=ended"),
+    ("status wrong case", "status=Active"),
+    ("active not a boolean", "active=maybe"),
+    ("active empty", "active="),
+    ("cancel_at_period_end not a boolean", "cancel_at_period_end=2"),
+    ("cancellation reason unknown", "customer_cancellation_reason=too_expensive&customer_cancellation_reason=bored"),
+    ("filters after status in order", "customer_cancellation_reason=x&cancel_at_period_end=x&status=x&active=x"),
     ("many problems in order", f"status=x&customer_id=1&sorting=y&limit=0&page=z&product_id={P}&organization_id=2"),
     ("percent-encoded key", "customer%5Fid=abc"),
     ("plus in value", "customer_id=a+b"),
@@ -165,6 +190,8 @@ VALID = [
     f"customer_id={C}&product_id={P}&metadata[k]=v&limit=10",
     "page=2&limit=500", "page= 3 ", "limit=1_0", "page=2.0", "sorting=-status&sorting=amount",
     "status=paused", f"customer_id={{{C}}}", "external_customer_id=", "metadata[]=x&foo=bar",
+    "sorting=ended_at&sorting=-ends_at", "active=true", "active=0", "active=YES", "active=off",
+    "cancel_at_period_end=f", "customer_cancellation_reason=other",
 ]
 
 

@@ -1,8 +1,10 @@
 """Writes polar_validation.json: what Polar answers to create bodies that its
 schema refuses, computed by Pydantic 2 itself.
 
-It restates Polar's create schema (server/polar/subscription/schemas.py and
-kit/metadata.py in polarsource/polar) and the way FastAPI reads a JSON body
+It restates Polar's create schema as polarsource/polar has it at c6c3645e
+(server/polar/subscription/schemas.py, kit/metadata.py, and kit/schemas.py's
+Schema, whose one field validator refuses a NUL character in any string a
+field holds, reporting the whole field) and the way FastAPI reads a JSON body
 and reports a RequestValidationError, then records the 422 (or 400) body for
 each case. The Go test TestPolarValidationMatchesPydantic replays the cases
 against the fake and compares the bytes.
@@ -13,25 +15,46 @@ Regenerate with:  python3 gen_polar_validation.py > polar_validation.json
 
 import email.message
 import json
-from typing import Annotated
+from collections.abc import Collection, Mapping
+from typing import Annotated, Any
 
-from pydantic import (UUID4, AfterValidator, BaseModel, ConfigDict, Field,
-                      StringConstraints, TypeAdapter, ValidationError)
+from pydantic import (UUID4, BaseModel, ConfigDict, Field, StringConstraints,
+                      TypeAdapter, ValidationError, field_validator)
 
 
 class Schema(BaseModel):
+    """kit/schemas.py: every field of every schema is checked for NUL."""
+
     model_config = ConfigDict(from_attributes=True)
 
-
-def reject_nul_character(value):
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError("Input must not contain a NUL character (\\u0000).")
-    return value
+    @field_validator("*", mode="after")
+    @classmethod
+    def _reject_nul_characters(cls, value: Any) -> Any:
+        pending = [value]
+        visited: set[int] = set()
+        while pending:
+            current = pending.pop()
+            if isinstance(current, str):
+                if "\x00" in current:
+                    raise ValueError("This value contains invalid characters")
+            elif isinstance(current, BaseModel):
+                continue
+            elif isinstance(current, Mapping):
+                if id(current) in visited:
+                    continue
+                visited.add(id(current))
+                pending.extend(current.keys())
+                pending.extend(current.values())
+            elif isinstance(current, Collection) and not isinstance(current, (bytes, bytearray)):
+                if id(current) in visited:
+                    continue
+                visited.add(id(current))
+                pending.extend(current)
+        return value
 
 
 MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-MetadataString = Annotated[str, StringConstraints(min_length=1, max_length=500),
-                           AfterValidator(reject_nul_character)]
+MetadataString = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 MetadataValue = MetadataString | int | float | bool
 MetadataField = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=50)]
 
@@ -147,6 +170,12 @@ CASES = [
     ("empty value", body(product_id=P, customer_id=C, metadata={"k": ""})),
     ("null value", body(product_id=P, customer_id=C, metadata={"k": None})),
     ("NUL in value", body(product_id=P, external_customer_id="e", metadata={"k": "a\x00b"})),
+    ("NUL in value, customer shape", body(product_id=P, customer_id=C, metadata={"ok": 1, "k": "\x00"})),
+    ("NUL in key", body(product_id=P, customer_id=C, metadata={"a\x00": "v"})),
+    ("NUL in external id", body(product_id=P, external_customer_id="usr\x001")),
+    ("NUL and a bad value", body(product_id=P, customer_id=C, metadata={"k": "a\x00", "n": None})),
+    ("NUL in a 501-character value", body(product_id=P, customer_id=C, metadata={"k": "\x00" * 501})),
+    ("NUL in metadata and a bad uuid", body(product_id=V1, customer_id=C, metadata={"k": "\x00"})),
     ("object value", body(product_id=P, customer_id=C, metadata={"k": {"a": 1}})),
     ("array value", body(product_id=P, customer_id=C, metadata={"k": [1]})),
     ("51 pairs", body(product_id=P, customer_id=C, metadata={f"k{i}": i for i in range(51)})),
