@@ -40,8 +40,8 @@ func theCeiling() ceiling {
 	return ceiling{n: 10000, limit: 5000, window: 10 * time.Second, slice: 10 * time.Second}
 }
 
-func (c ceiling) fake(t testing.TB) *polarFake {
-	return newPolarFake(t, c.n, subkittest.WithRateLimit(subkit.Polar, c.limit, c.window))
+func (c ceiling) fake(t testing.TB, opts ...subkittest.ServerOption) *polarFake {
+	return newPolarFake(t, c.n, append(opts, subkittest.WithRateLimit(subkit.Polar, c.limit, c.window))...)
 }
 
 // sliceLimit is the limit's share of a slice.
@@ -102,12 +102,13 @@ func minOf(xs []int) int {
 	return m
 }
 
-// The ceiling run stopped half way (its context cancelled) and run again:
-// exactly one subscription per item, and the rerun's look-ups cost at most
-// one more per page of keys.
+// The ceiling run stopped half way (its context cancelled) and run again at
+// once, while Polar's reads lag by up to a second, so that the rerun cannot
+// see the last creates at first: exactly one subscription per item, and the
+// rerun's look-ups cost at most one more per page of keys.
 func TestRunAtTheCeilingStoppedAndRerun(t *testing.T) {
 	c := theCeiling()
-	f := c.fake(t)
+	f := c.fake(t, subkittest.WithReadLag(subkit.Polar, 200*time.Millisecond, time.Second))
 	paced := subkit.WithRateLimiter(subkit.Polar, subkit.NewLimiter(c.limit, c.window))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
