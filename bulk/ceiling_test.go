@@ -74,6 +74,9 @@ func (c ceiling) perSlice(reqs []subkittest.Request) []int {
 }
 
 func TestRunAtTheCeiling(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for 20 s or more; go test without -short runs it")
+	}
 	c := theCeiling()
 	f := c.fake(t)
 	client := f.client(t, subkit.WithRateLimiter(subkit.Polar, subkit.NewLimiter(c.limit, c.window)))
@@ -107,6 +110,9 @@ func minOf(xs []int) int {
 // see the last creates at first: exactly one subscription per item, and the
 // rerun's look-ups cost at most one more per page of keys.
 func TestRunAtTheCeilingStoppedAndRerun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for 20 s or more; go test without -short runs it")
+	}
 	c := theCeiling()
 	f := c.fake(t, subkittest.WithReadLag(subkit.Polar, 200*time.Millisecond, time.Second))
 	paced := subkit.WithRateLimiter(subkit.Polar, subkit.NewLimiter(c.limit, c.window))

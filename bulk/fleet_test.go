@@ -30,8 +30,13 @@ func shard(seq iter.Seq2[bulk.Item, error], i, n int) iter.Seq2[bulk.Item, error
 
 // TestFleetSharesOneBudgetAndOneStore runs one input on three processes —
 // three clients, each with its own Redis connections — sharing a Redis
-// store and limiter: split by shard, and each running the whole input.
+// store and limiter: split by shard, and each running the whole input. With
+// -race its 2,000 creates fit in one window's budget (see theCeiling): the
+// shared store is tested, the shared budget only without -race.
 func TestFleetSharesOneBudgetAndOneStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for 20 s or more; go test without -short runs it")
+	}
 	c := theCeiling()
 	for _, sharded := range []bool{true, false} {
 		t.Run(fmt.Sprintf("sharded=%t", sharded), func(t *testing.T) {
