@@ -24,25 +24,29 @@ import (
 // fault; and Polar's look-ups read a lagging replica. The account: per key,
 // at most one subscription; every call that succeeded returned it; a rival
 // gets ErrIdempotencyConflict or owns the key; at least 95% of calls
-// succeed, at most 2% end unknown.
+// succeed, at most 2% end unknown. The fleet also shares one Polar budget
+// (subkitredis.NewLimiter) against the fake's fixed windows: no call fails
+// on a 429.
 
 const (
 	fleetClients     = 4
 	fleetCallsPerKey = 3
 	fleetSettleTime  = 600 * time.Millisecond
+	fleetReadLag     = 400 * time.Millisecond
+	fleetWindowLimit = 200 // Polar's requests a second, the fleet's shared budget
 )
 
 // fleetTally is what a fleet run counted, per API.
 type fleetTally struct {
 	keys, calls, ok, unknown, definite, conflicts int
 	duplicates, falseSuccesses                    int
-	requests                                      int
+	requests, limited                             int // limited: refused by the fake's own rate limit
 	errorKinds                                    map[string]int
 }
 
 func (t fleetTally) String() string {
-	return fmt.Sprintf("keys=%d calls=%d ok=%d unknown=%d definite=%d conflicts=%d duplicates=%d false_successes=%d requests=%d",
-		t.keys, t.calls, t.ok, t.unknown, t.definite, t.conflicts, t.duplicates, t.falseSuccesses, t.requests)
+	return fmt.Sprintf("keys=%d calls=%d ok=%d unknown=%d definite=%d conflicts=%d duplicates=%d false_successes=%d requests=%d limited=%d",
+		t.keys, t.calls, t.ok, t.unknown, t.definite, t.conflicts, t.duplicates, t.falseSuccesses, t.requests, t.limited)
 }
 
 // fleetCall is one call of the run: which key, which client, and whether it
@@ -79,6 +83,7 @@ func TestExactlyOnceFleetChaos(t *testing.T) {
 			all.duplicates += tally.duplicates
 			all.falseSuccesses += tally.falseSuccesses
 			all.requests += tally.requests
+			all.limited += tally.limited
 		})
 	}
 	t.Logf("all: %v", all)
@@ -94,7 +99,8 @@ func TestExactlyOnceFleetChaos(t *testing.T) {
 // accounts for every key.
 func runFleetChaos(t *testing.T, api subkit.API, rdb *redistest.Server, rng *rand.Rand, n int) fleetTally {
 	t.Helper()
-	srv := subkittest.NewServer()
+	srv := subkittest.NewServer(subkittest.WithReadLag(api, 0, fleetReadLag),
+		subkittest.WithRateLimit(subkit.Polar, fleetWindowLimit, time.Second))
 	t.Cleanup(srv.Close)
 	product := srv.AddPolarProduct(subkittest.PolarProduct{})
 	rivalProduct := srv.AddPolarProduct(subkittest.PolarProduct{Name: "Rival"})
@@ -122,8 +128,10 @@ func runFleetChaos(t *testing.T, api subkit.API, rdb *redistest.Server, rng *ran
 		SettleTime: fleetSettleTime, AttemptTimeout: onceAttemptTimeout}
 	clients := make([]*subkit.Client, fleetClients)
 	for i := range clients {
+		process := rdb.NewClient() // each client its own connection to Redis, as a process would have
 		c, err := srv.Client(subkit.WithRetryPolicy(policy), subkit.WithTimeout(20*time.Second),
-			subkit.WithIdempotencyStore(subkitredis.NewStore(rdb.NewClient())), subkit.WithIdempotencyLease(2*time.Second))
+			subkit.WithIdempotencyStore(subkitredis.NewStore(process)), subkit.WithIdempotencyLease(2*time.Second),
+			subkit.WithRateLimiter(subkit.Polar, subkitredis.NewLimiter(process, "fleet-"+t.Name(), fleetWindowLimit, time.Second)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +199,11 @@ func runFleetChaos(t *testing.T, api subkit.API, rdb *redistest.Server, rng *ran
 		rival bool
 	}
 	byKey := map[string][]made{}
+	limited := 0
 	for _, r := range reqs {
+		if r.Status == 429 && r.Fault == "" {
+			limited++
+		}
 		if len(r.Created) == 0 {
 			continue
 		}
@@ -200,7 +212,7 @@ func runFleetChaos(t *testing.T, api subkit.API, rdb *redistest.Server, rng *ran
 			byKey[key] = append(byKey[key], made{id, rival})
 		}
 	}
-	tally := fleetTally{keys: n, calls: len(calls), requests: len(reqs), errorKinds: map[string]int{}}
+	tally := fleetTally{keys: n, calls: len(calls), requests: len(reqs), limited: limited, errorKinds: map[string]int{}}
 	for k := range n {
 		if got := byKey[keyName(k)]; len(got) > 1 {
 			tally.duplicates++
@@ -217,6 +229,10 @@ func runFleetChaos(t *testing.T, api subkit.API, rdb *redistest.Server, rng *ran
 				tally.falseSuccesses++
 				t.Errorf("call %+v succeeded with %s; the server created %v for its key", c, res.id, got)
 			}
+		case errors.Is(res.err, subkit.ErrRateLimited):
+			tally.definite++
+			tally.errorKinds[chaosErrorKind(res.err)]++
+			t.Errorf("call %+v failed on a 429: the fleet overran its shared budget: %v", c, res.err)
 		case errors.Is(res.err, subkit.ErrIdempotencyConflict):
 			tally.conflicts++
 			if len(got) == 1 && got[0].rival == c.rival {

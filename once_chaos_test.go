@@ -16,10 +16,18 @@ import (
 // every call against what the server holds), and adds the bounds the
 // protocol promises: no duplicate, no false failure, no false success, at
 // least 95% of calls succeed, at most 2% end unknown.
+//
+// The fake is as hard as Polar, scaled down in time: its look-ups read a
+// replica that lags up to onceReadLag behind each create (SettleTime is to
+// the lag what the default 6 s is to Polar's 5), and Polar counts requests
+// in fixed windows of onceWindowLimit a second, which the client is paced
+// to, as Polar's own hosts are by default.
 
 const (
 	onceAttemptTimeout = 60 * time.Millisecond
-	onceSettleTime     = 120 * time.Millisecond
+	onceSettleTime     = 400 * time.Millisecond
+	onceReadLag        = 300 * time.Millisecond
+	onceWindowLimit    = 200
 	// A late commit lands 20ms after its attempt timed out, well within
 	// SettleTime: the guarantee's bound, which the look-up must wait out.
 	onceLateCommit = onceAttemptTimeout + 20*time.Millisecond
@@ -59,6 +67,10 @@ func TestExactlyOnceChaos(t *testing.T) {
 					Reconcile: reconcile, SettleTime: onceSettleTime, AttemptTimeout: onceAttemptTimeout},
 				timeout: 20 * time.Second, // generous: a loaded machine must not turn slowness into unknowns
 				faults:  onceFaults(),
+				server: []subkittest.ServerOption{subkittest.WithReadLag(subkit.Polar, 0, onceReadLag),
+					subkittest.WithReadLag(subkit.Chargeflow, 0, onceReadLag),
+					subkittest.WithRateLimit(subkit.Polar, onceWindowLimit, time.Second)},
+				client: []subkit.Option{subkit.WithRateLimiter(subkit.Polar, subkit.NewLimiter(onceWindowLimit, time.Second))},
 			}
 			var all chaosTally
 			for ai, ca := range chaosAPIs() {

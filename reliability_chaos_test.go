@@ -298,13 +298,17 @@ type chaosPlan struct {
 	policy  subkit.RetryPolicy
 	timeout time.Duration // WithTimeout of every call
 	faults  []chaosFault  // one is drawn, by weight, for every request
+	// server and client are further options of the fake and of the client
+	// (read lag, a fixed-window limit and the pacing that matches it).
+	server []subkittest.ServerOption
+	client []subkit.Option
 }
 
 // runChaos makes calls creates against a fresh fake whose every request
 // meets a fault drawn from rng, then checks each call against the server.
 func runChaos(t *testing.T, ca chaosAPI, plan chaosPlan, rng *rand.Rand, calls, workers int) chaosTally {
 	t.Helper()
-	srv := subkittest.NewServer(chaosServerOptions(t, ca.api)...)
+	srv := subkittest.NewServer(append(plan.server, chaosServerOptions(t, ca.api)...)...)
 	t.Cleanup(srv.Close)
 	faults := plan.faults
 	total := 0
@@ -322,7 +326,7 @@ func runChaos(t *testing.T, ca chaosAPI, plan chaosPlan, rng *rand.Rand, calls, 
 			n -= f.weight
 		}
 	}
-	c, err := srv.Client(subkit.WithRetryPolicy(plan.policy), subkit.WithTimeout(plan.timeout))
+	c, err := srv.Client(append([]subkit.Option{subkit.WithRetryPolicy(plan.policy), subkit.WithTimeout(plan.timeout)}, plan.client...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

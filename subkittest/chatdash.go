@@ -186,7 +186,7 @@ func (h chatdashHandler) serve(x *exchange) *outcome {
 		status = "not_started"
 	}
 	id := newStripeID("sub_sched_", 24)
-	out := connectSubscriptionJSON{
+	out := connectSubscriptionJSON[connectCustomerJSON]{
 		ID: id, Type: "schedule", Status: status, Customer: connectCustomerJSON{ID: customer, Email: email},
 		CurrentPeriodStart: &c.startDate, CurrentPeriodEnd: &end, StartDate: &c.startDate, Created: now.Unix(),
 		CollectionMethod: "charge_automatically", Product: connectProductJSON{ID: product.ID, Name: product.Name},
@@ -209,24 +209,28 @@ func (h chatdashHandler) serve(x *exchange) *outcome {
 	return o
 }
 
-type connectSubscriptionJSON struct {
-	ID                       string              `json:"id"`
-	Type                     string              `json:"type"`
-	Status                   string              `json:"status"`
-	Customer                 connectCustomerJSON `json:"customer"`
-	CurrentPeriodStart       *int64              `json:"current_period_start"`
-	CurrentPeriodEnd         *int64              `json:"current_period_end"`
-	StartDate                *int64              `json:"startDate"`
-	Created                  int64               `json:"created"`
-	CollectionMethod         string              `json:"collection_method"`
-	CancelAtPeriodEnd        bool                `json:"cancel_at_period_end"`
-	CanceledAt               *int64              `json:"canceled_at"`
-	Product                  connectProductJSON  `json:"product"`
-	AutomaticTax             bool                `json:"automatic_tax"`
-	Coupon                   string              `json:"coupon"`
-	PriceIDs                 []string            `json:"priceIds"`
-	Agents                   string              `json:"agents"`
-	CancelAtPeriodEndDisplay *string             `json:"cancelAtPeriodEndDisplay"`
+// connectSubscriptionJSON is ChatDash's subscription as the create and the
+// list answer it (C: the customer object) and, with C a bare ID, as the get
+// starts it. The SDK decodes it with a struct of its own on purpose: the
+// fake checks the SDK instead of agreeing with it by construction.
+type connectSubscriptionJSON[C any] struct {
+	ID                       string             `json:"id"`
+	Type                     string             `json:"type"`
+	Status                   string             `json:"status"`
+	Customer                 C                  `json:"customer"`
+	CurrentPeriodStart       *int64             `json:"current_period_start"`
+	CurrentPeriodEnd         *int64             `json:"current_period_end"`
+	StartDate                *int64             `json:"startDate"`
+	Created                  int64              `json:"created"`
+	CollectionMethod         string             `json:"collection_method"`
+	CancelAtPeriodEnd        bool               `json:"cancel_at_period_end"`
+	CanceledAt               *int64             `json:"canceled_at"`
+	Product                  connectProductJSON `json:"product"`
+	AutomaticTax             bool               `json:"automatic_tax"`
+	Coupon                   string             `json:"coupon"`
+	PriceIDs                 []string           `json:"priceIds"`
+	Agents                   string             `json:"agents"`
+	CancelAtPeriodEndDisplay *string            `json:"cancelAtPeriodEndDisplay"`
 }
 
 type connectCustomerJSON struct {

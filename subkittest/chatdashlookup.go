@@ -119,26 +119,10 @@ func (h chatdashHandler) list(x *exchange, accountID string) *outcome {
 // The get endpoint's subscription: the create's keys with customer as a bare
 // ID, then pricing and the totals.
 type connectSubscriptionDetailJSON struct {
-	ID                       string             `json:"id"`
-	Type                     string             `json:"type"`
-	Status                   string             `json:"status"`
-	Customer                 string             `json:"customer"`
-	CurrentPeriodStart       *int64             `json:"current_period_start"`
-	CurrentPeriodEnd         *int64             `json:"current_period_end"`
-	StartDate                *int64             `json:"startDate"`
-	Created                  int64              `json:"created"`
-	CollectionMethod         string             `json:"collection_method"`
-	CancelAtPeriodEnd        bool               `json:"cancel_at_period_end"`
-	CanceledAt               *int64             `json:"canceled_at"`
-	Product                  connectProductJSON `json:"product"`
-	AutomaticTax             bool               `json:"automatic_tax"`
-	Coupon                   string             `json:"coupon"`
-	PriceIDs                 []string           `json:"priceIds"`
-	Agents                   string             `json:"agents"`
-	CancelAtPeriodEndDisplay *string            `json:"cancelAtPeriodEndDisplay"`
-	Pricing                  connectPricingJSON `json:"pricing"`
-	TotalPrice               int64              `json:"totalPrice"`
-	TotalUsage               float64            `json:"totalUsage"`
+	connectSubscriptionJSON[string]
+	Pricing    connectPricingJSON `json:"pricing"`
+	TotalPrice int64              `json:"totalPrice"`
+	TotalUsage float64            `json:"totalUsage"`
 }
 
 type connectPricingJSON struct {
@@ -158,18 +142,19 @@ func (h chatdashHandler) get(accountID, subID string) *outcome {
 		if r.id != subID {
 			continue
 		}
-		var c connectSubscriptionJSON
+		var c connectSubscriptionJSON[connectCustomerJSON]
 		if err := json.Unmarshal(r.body, &c); err != nil {
 			break
 		}
-		return jsonAnswer(http.StatusOK, h.contentType(), connectSubscriptionDetailJSON{
+		detail := connectSubscriptionDetailJSON{Pricing: connectPricingJSON{Amount: "0.00", Overage: "0.00"}}
+		detail.connectSubscriptionJSON = connectSubscriptionJSON[string]{
 			ID: c.ID, Type: c.Type, Status: c.Status, Customer: c.Customer.ID,
 			CurrentPeriodStart: c.CurrentPeriodStart, CurrentPeriodEnd: c.CurrentPeriodEnd, StartDate: c.StartDate,
 			Created: c.Created, CollectionMethod: c.CollectionMethod, CancelAtPeriodEnd: c.CancelAtPeriodEnd,
 			CanceledAt: c.CanceledAt, Product: c.Product, AutomaticTax: c.AutomaticTax, Coupon: c.Coupon,
 			PriceIDs: c.PriceIDs, Agents: c.Agents, CancelAtPeriodEndDisplay: c.CancelAtPeriodEndDisplay,
-			Pricing: connectPricingJSON{Amount: "0.00", Overage: "0.00"},
-		})
+		}
+		return jsonAnswer(http.StatusOK, h.contentType(), detail)
 	}
 	return h.fail(http.StatusNotFound, "Subscription not found")
 }
