@@ -1,0 +1,196 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/subkit-go/subkit"
+)
+
+// config is what the flags of subkit bulk ask for.
+type config struct {
+	input, format                  string
+	key, keyPrefix, create         string
+	set                            setFlag
+	report, summary                string
+	concurrency                    int
+	live, production               bool
+	baseURL                        string
+	rates                          rateFlag
+	shard                          shardFlag
+	redisAddr, redisName           string
+	progress                       string
+	progressEvery, settle, timeout time.Duration
+}
+
+const bulkUsage = `usage: subkit bulk [flags] FILE
+
+Makes the subscription create each line of FILE asks for, each exactly once
+under its key, paced at the API's limit, and writes one JSON line per input
+line to the report. FILE is CSV with a header line, or JSON Lines (one object
+a line); "-" reads standard input. Rerunning the same input resumes: what was
+created is replayed, only what is missing is created.
+
+Without -live it runs against the built-in fake APIs, seeded with what the
+input names: a dry run that creates nothing real.
+
+Columns (CSV) or fields (JSON Lines), named as the APIs name them:
+  key                     the idempotency key (another column with -key)
+  create                  polar-customer, polar-external-customer or chargeflow-dispute (or -create)
+  polar-customer:          product_id, customer_id, metadata.NAME…
+  polar-external-customer: product_id, external_customer_id, metadata.NAME…
+  chargeflow-dispute:      dispute_id, source_id, created_at, start_date, frequency, frequency_count,
+                           account_id, collection_method, updated_at, end_date, cancellation_date,
+                           cancellation_reason, trial_start, trial_end, renews_at, plan_name,
+                           pricing_model, status (dates: RFC 3339 or YYYY-MM-DD)
+ChatDash creates are refused: ChatDash stores nothing a create can be found by.
+
+Exit status: 0 every item created, replayed or reconciled; 1 some item failed
+or conflicted; 2 bad usage or setup, nothing sent; 3 some outcome unknown or
+not attempted (rerun the same input); 130 interrupted (the report is complete;
+rerun to resume).
+
+flags:
+`
+
+// parseFlags reads the flags of subkit bulk. It returns nil and the exit
+// status when the command should end: 0 after -h, 2 on a usage error.
+func parseFlags(args []string, stderr io.Writer) (*config, int) {
+	c := &config{set: setFlag{}, rates: rateFlag{}}
+	fs := flag.NewFlagSet("subkit bulk", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), bulkUsage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.format, "format", "", "input format, csv or jsonl (default: from FILE's extension)")
+	fs.StringVar(&c.key, "key", "key", "the `column` that holds each line's idempotency key")
+	fs.StringVar(&c.keyPrefix, "key-prefix", "", "put `TEXT` in front of every key, e.g. a campaign's name, so that the same input for another product gets other keys")
+	fs.StringVar(&c.create, "create", "", "the `create` every line makes (polar-customer, polar-external-customer, chargeflow-dispute); default: each line's create column")
+	fs.Var(c.set, "set", "`column=value` for every line that leaves the column empty, e.g. -set product_id=UUID (repeatable)")
+	fs.StringVar(&c.report, "report", "-", "write the JSON Lines report to `FILE` (- is standard output)")
+	fs.StringVar(&c.summary, "summary", "", "also write the summary as JSON to `FILE`")
+	fs.IntVar(&c.concurrency, "concurrency", 8, "creates in flight at once")
+	fs.BoolVar(&c.live, "live", false, "call the real APIs with the credentials in CHATDASH_AGENCY_KEY, CHARGEFLOW_API_KEY, POLAR_ACCESS_TOKEN (Polar's sandbox unless -production)")
+	fs.BoolVar(&c.production, "production", false, "with -live, use Polar production instead of its sandbox")
+	fs.StringVar(&c.baseURL, "base-url", "", "send every API's requests to `URL` (a fake such as subkittest, or a proxy), with the credentials in the environment as -live does")
+	fs.Var(c.rates, "rate", "pace `API=N/DURATION`: at most N requests in any DURATION, e.g. polar=500/1m (repeatable). Default: Polar's published limit on Polar's own servers; nothing elsewhere")
+	fs.Var(&c.shard, "shard", "take only the lines of shard `i/n` (0 ≤ i < n), by a stable hash of the key, to split one input between n processes")
+	fs.StringVar(&c.redisAddr, "redis", "", "share the idempotency store and the rate limiter with other processes through the Redis server at `ADDR` (host:port)")
+	fs.StringVar(&c.redisName, "redis-name", "subkit", "the `name` under which processes sharing -redis share a rate budget: one per token")
+	fs.StringVar(&c.progress, "progress", "auto", "progress display: bar, lines, none, or auto (a bar on a terminal, lines otherwise)")
+	fs.DurationVar(&c.progressEvery, "progress-every", 10*time.Second, "with -progress lines, how often to print one")
+	fs.DurationVar(&c.settle, "settle", subkit.DefaultRetryPolicy().SettleTime, "how long a create may take to become visible to look-ups (the client's RetryPolicy.SettleTime)")
+	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "deadline of each create, retries and look-ups included")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, 0
+		}
+		return nil, 2
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintf(stderr, "subkit bulk: want one input FILE (- for standard input), got %d arguments\n", fs.NArg())
+		fs.Usage()
+		return nil, 2
+	}
+	c.input = fs.Arg(0)
+	if err := c.check(); err != nil {
+		fmt.Fprintf(stderr, "subkit bulk: %v\n", err)
+		return nil, 2
+	}
+	return c, 0
+}
+
+func (c *config) check() error {
+	switch {
+	case c.live && c.baseURL != "":
+		return errors.New("give -live or -base-url, not both")
+	case c.production && !c.live:
+		return errors.New("-production only makes sense with -live")
+	case c.concurrency < 1:
+		return fmt.Errorf("-concurrency %d: want at least 1", c.concurrency)
+	case c.key == "":
+		return errors.New("-key: want a column name")
+	case c.progress != "auto" && c.progress != "bar" && c.progress != "lines" && c.progress != "none":
+		return fmt.Errorf("-progress %q: want bar, lines, none or auto", c.progress)
+	case c.progressEvery <= 0, c.settle <= 0, c.timeout < 0:
+		return errors.New("-progress-every and -settle must be positive, -timeout not negative")
+	}
+	if c.create != "" {
+		c.create = normalCreate(c.create)
+		if c.create != createPolarCustomer && c.create != createPolarExternal && c.create != createChargeflow {
+			return fmt.Errorf("-create %q: want one of %s (ChatDash creates cannot be made in bulk)", c.create, strings.Join(creates, ", "))
+		}
+	}
+	return nil
+}
+
+// setFlag is -set column=value, repeatable.
+type setFlag map[string]string
+
+func (s setFlag) String() string { return "" }
+
+func (s setFlag) Set(v string) error {
+	col, val, ok := strings.Cut(v, "=")
+	if !ok || strings.TrimSpace(col) == "" {
+		return fmt.Errorf("want column=value, got %q", v)
+	}
+	s[strings.TrimSpace(col)] = val
+	return nil
+}
+
+// rate is a budget: at most events requests in any window of per.
+type rate struct {
+	events int
+	per    time.Duration
+}
+
+// rateFlag is -rate api=N/DURATION, repeatable.
+type rateFlag map[subkit.API]rate
+
+func (r rateFlag) String() string { return "" }
+
+func (r rateFlag) Set(v string) error {
+	name, budget, ok := strings.Cut(v, "=")
+	api := subkit.API(strings.ToLower(strings.TrimSpace(name)))
+	if !ok || (api != subkit.Polar && api != subkit.Chargeflow && api != subkit.ChatDash) {
+		return fmt.Errorf("want API=N/DURATION with API polar, chargeflow or chatdash, got %q", v)
+	}
+	n, d, ok := strings.Cut(budget, "/")
+	events, err := strconv.Atoi(strings.TrimSpace(n))
+	if !ok || err != nil || events < 1 {
+		return fmt.Errorf("want N/DURATION with N a positive whole number, got %q", budget)
+	}
+	per, err := time.ParseDuration(strings.TrimSpace(d))
+	if err != nil || per <= 0 {
+		return fmt.Errorf("want N/DURATION with a positive duration such as 1m or 1s, got %q", budget)
+	}
+	r[api] = rate{events: events, per: per}
+	return nil
+}
+
+// shardFlag is -shard i/n; the zero value is the whole input.
+type shardFlag struct{ i, n int }
+
+func (s *shardFlag) String() string {
+	if s.n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", s.i, s.n)
+}
+
+func (s *shardFlag) Set(v string) error {
+	a, b, ok := strings.Cut(v, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return fmt.Errorf("want i/n with 0 ≤ i < n, got %q", v)
+	}
+	s.i, s.n = i, n
+	return nil
+}
