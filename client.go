@@ -355,6 +355,11 @@ func New(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// RetryPolicy returns the client's retry policy, every default filled in:
+// for code that must agree with it, such as a batch that waits
+// RetryPolicy().SettleTime before trusting a look-up.
+func (c *Client) RetryPolicy() RetryPolicy { return c.policy }
+
 // CloseIdleConnections closes the idle connections of the SDK's own default
 // transport. It does nothing to a client given with WithHTTPClient, which
 // belongs to the caller.

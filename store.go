@@ -96,7 +96,8 @@ const (
 // and are then removed. The zero MemoryStore is not usable: make one with
 // NewMemoryStore. It is safe for concurrent use.
 type MemoryStore struct {
-	now func() time.Time
+	now       func() time.Time
+	retention time.Duration // 0: as long as Save asks
 
 	mu        sync.Mutex
 	keys      map[string]*memoryKey
@@ -113,8 +114,31 @@ type memoryKey struct {
 }
 
 // NewMemoryStore returns an empty in-memory store.
-func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{now: time.Now, keys: map[string]*memoryKey{}}
+func NewMemoryStore(opts ...MemoryStoreOption) *MemoryStore {
+	m := &MemoryStore{now: time.Now, keys: map[string]*memoryKey{}}
+	for _, o := range opts {
+		if o != nil {
+			o(m)
+		}
+	}
+	return m
+}
+
+// MemoryStoreOption configures a MemoryStore in NewMemoryStore.
+type MemoryStoreOption func(*MemoryStore)
+
+// MemoryRetention caps how long a MemoryStore keeps a record; by default as
+// long as the SDK asks (RecordTTL). Every record holds the created
+// subscription (a few KiB for Polar), so a long batch in one process holds
+// all it made for that long; a shorter retention trades that memory for a
+// look-up at the API when a key comes back after it. d ≤ 0 leaves the
+// default.
+func MemoryRetention(d time.Duration) MemoryStoreOption {
+	return func(m *MemoryStore) {
+		if d > 0 {
+			m.retention = d
+		}
+	}
 }
 
 // Lock takes the lock on key; see IdempotencyStore.
@@ -205,6 +229,9 @@ func (l *memoryLock) Save(_ context.Context, rec *IdempotencyRecord, ttl time.Du
 	if rec == nil {
 		k.rec = nil
 		return nil
+	}
+	if l.m.retention > 0 {
+		ttl = min(ttl, l.m.retention)
 	}
 	k.rec, k.recExpiry = rec.clone(), l.m.now().Add(ttl)
 	return nil

@@ -129,3 +129,17 @@ func TestMemoryStoreWaitEndsWithTheContext(t *testing.T) {
 	require.NoError(t, held.Unlock(context.Background()))
 	assert.NoError(t, <-done)
 }
+
+func TestMemoryRetentionCapsRecords(t *testing.T) {
+	s := subkit.NewMemoryStore(subkit.MemoryRetention(30 * time.Millisecond))
+	ctx := context.Background()
+	lock, _, err := s.Lock(ctx, "k", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, lock.Save(ctx, &subkit.IdempotencyRecord{Fingerprint: "f"}, subkit.RecordTTL))
+	require.NoError(t, lock.Unlock(ctx))
+	time.Sleep(40 * time.Millisecond)
+	lock, rec, err := s.Lock(ctx, "k", time.Minute)
+	require.NoError(t, err)
+	assert.Nil(t, rec, "gone after the retention, though Save asked for a day")
+	require.NoError(t, lock.Unlock(ctx))
+}

@@ -21,11 +21,10 @@ type Options struct {
 	// Total is how many items the input holds, for Progress.Total and ETA;
 	// 0 when unknown.
 	Total int
-	// SettleTime must be the client's subkit.RetryPolicy.SettleTime: how
-	// long a create may take to become visible to Polar's look-ups. The
-	// resume rule (see the package documentation) waits for it. 0 means
-	// subkit.DefaultRetryPolicy().SettleTime, which is right unless the
-	// client was made with another.
+	// SettleTime is how long a create may take to become visible to
+	// Polar's look-ups; the resume rule (see the package documentation)
+	// waits for it. 0 means the client's RetryPolicy().SettleTime, which is
+	// right unless look-ups lag more than the client was told.
 	SettleTime time.Duration
 	// Progress, when set, is called every ProgressInterval (default 1s) and
 	// once more, with Final set, when the run ends. It is called from the
@@ -61,6 +60,9 @@ const (
 // serialises creates of one key (give every process of a fleet one shared
 // store), and its Limiter paces every request.
 func Run(ctx context.Context, c *subkit.Client, items iter.Seq2[Item, error], opts Options) iter.Seq[Result] {
+	if opts.SettleTime <= 0 && c != nil {
+		opts.SettleTime = c.RetryPolicy().SettleTime
+	}
 	opts = opts.withDefaults()
 	return func(yield func(Result) bool) {
 		ctx, cancel := context.WithCancel(ctx)

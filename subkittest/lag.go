@@ -60,15 +60,19 @@ func (s *Server) readLag(api subkit.API, fault *time.Duration) time.Duration {
 	return randomDuration(l.min, l.max)
 }
 
-// visible returns copies of the subscriptions of api that look-ups see at
-// now, past their read lag, oldest first. A Chargeflow subscription that a
-// later create replaced is among them: its dispute's look-up answers the
-// newest one visible. It runs with the lock held.
+// visible returns the subscriptions of api that look-ups see at now, past
+// their read lag, oldest first. A Chargeflow subscription that a later
+// create replaced is among them: its dispute's look-up answers the newest
+// one visible. The copies are shallow — a stored body never changes once
+// applied, and only its replacedBy does, which the copy takes as it is now —
+// so that a look-up costs no deep copy of everything the server holds. It
+// runs with the lock held.
 func (s *Server) visible(api subkit.API, now time.Time) []*stored {
 	var out []*stored
 	for _, st := range s.subs {
 		if st.api == api && !st.visibleAt.After(now) {
-			out = append(out, st.clone())
+			c := *st
+			out = append(out, &c)
 		}
 	}
 	return out
