@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/subkit-go/subkit"
+	"github.com/subkit-go/subkit/subkittest"
 )
 
 // Classify is checked on errors that real calls return, so that the table in
@@ -134,4 +135,49 @@ func TestErrNotSentMeansNothingReachedTheServer(t *testing.T) {
 	_, err = createKeyed(newClient(t, m), nil)
 	assert.NotErrorIs(t, err, subkit.ErrNotSent)
 	assert.ErrorIs(t, err, subkit.ErrOutcomeUnknown)
+}
+
+// The same verdicts over real sockets, from the strict fake: what a
+// service's handler would meet.
+func TestClassifyOverRealSockets(t *testing.T) {
+	srv := subkittest.NewServer()
+	t.Cleanup(srv.Close)
+	product := srv.AddPolarProduct(subkittest.PolarProduct{})
+	customer := srv.AddPolarCustomer(subkittest.PolarCustomer{ExternalID: "usr_1"})
+	c, err := srv.Client(subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}))
+	require.NoError(t, err)
+	create := func(p *subkit.CustomerSubscriptionParams) error {
+		_, err := c.Subscriptions.CreateForCustomer(context.Background(), p)
+		return err
+	}
+	unknownProduct := "5b9e7f64-3c2d-4e1f-9a8b-7c6d5e4f3a2b"
+
+	err = create(&subkit.CustomerSubscriptionParams{ProductID: unknownProduct, CustomerID: customer})
+	assertSentinels(t, err, "ErrRejected", "ErrProductNotFound")
+	assert.Equal(t, subkit.ErrorClass{Action: subkit.ActionFix, HTTPStatus: 422, Reason: subkit.Classify(err).Reason}, subkit.Classify(err))
+
+	_, err = c.Subscriptions.CreateForExternalCustomer(context.Background(),
+		&subkit.ExternalCustomerSubscriptionParams{ProductID: product, ExternalCustomerID: "usr_404"})
+	assertSentinels(t, err, "ErrRejected", "ErrCustomerNotFound")
+
+	srv.InjectFault(subkit.Polar, 1, subkittest.RespondAfterHandling(502, "").On(subkittest.OpCreate))
+	err = create(&subkit.CustomerSubscriptionParams{ProductID: product, CustomerID: customer})
+	assert.Equal(t, subkit.ActionLookUp, subkit.Classify(err).Action)
+	assert.True(t, subkit.Classify(err).MayBeApplied)
+
+	srv.InjectFault(subkit.Polar, 1, subkittest.RateLimited("600"))
+	err = create(&subkit.CustomerSubscriptionParams{ProductID: product, CustomerID: customer})
+	class := subkit.Classify(err)
+	assert.Equal(t, subkit.ActionRetryLater, class.Action)
+	assert.Equal(t, 600*time.Second, class.RetryAfter)
+
+	closed := subkittest.NewServer()
+	url := closed.URL()
+	closed.Close()
+	c2, err := subkit.New(subkit.WithOrganizationToken(subkittest.PolarToken), subkit.WithBaseURL(subkit.Polar, url),
+		subkit.WithRetryPolicy(subkit.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}))
+	require.NoError(t, err)
+	_, err = c2.Subscriptions.CreateForCustomer(context.Background(), &subkit.CustomerSubscriptionParams{ProductID: product, CustomerID: customer})
+	assertSentinels(t, err, "ErrNotSent")
+	assert.Equal(t, subkit.ActionRetry, subkit.Classify(err).Action)
 }
