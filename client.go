@@ -41,10 +41,12 @@ type Client struct {
 
 // apiConfig is where one API lives, the credential it takes and what paces it.
 type apiConfig struct {
-	spec    apiSpec
-	base    string // scheme://host[:port][/prefix], no trailing slash
-	cred    secret
-	limiter Limiter // nil: not paced
+	spec        apiSpec
+	base        string // scheme://host[:port][/prefix], no trailing slash
+	cred        secret
+	limiter     Limiter        // nil: not paced
+	fixedHeader [2]http.Header // see fixedHeaders
+	credKey     string         // spec.credHeader, canonical
 }
 
 // Option configures a Client in New. Make one with the With… functions.
@@ -342,6 +344,8 @@ func New(opts ...Option) (*Client, error) {
 			configured++
 		}
 		cfg.limiter = defaultLimiter(api, cfg.base)
+		cfg.fixedHeader = fixedHeaders(spec, c.userAgent)
+		cfg.credKey = http.CanonicalHeaderKey(spec.credHeader)
 		if s.limiterSet[spec.index] {
 			cfg.limiter = s.limiters[spec.index]
 		}

@@ -103,12 +103,12 @@ func (c *Client) do(ctx context.Context, r *request, out any) (ResponseInfo, err
 		tr.LogAttrs = []slog.Attr{slog.String("api", string(r.api)), slog.String("method", r.method), slog.String("path", r.path),
 			slog.String("phase", string(phaseOf(ctx, r)))}
 	}
-	var err error
 	if r.keyed != nil {
-		err = c.createOnce(ctx, r, tr, out, &info)
-	} else {
-		err = c.send(ctx, r, tr, out, &info, c.policy.RetryAmbiguous)
+		keyed := info // on the heap for the protocol's state; info stays on the stack
+		err := c.createOnce(ctx, r, tr, out, &keyed)
+		return keyed, err
 	}
+	err := c.send(ctx, r, tr, out, &info, c.policy.RetryAmbiguous)
 	return info, err
 }
 
@@ -226,16 +226,37 @@ func (c *Client) url(cfg *apiConfig, r *request) string {
 	return u
 }
 
+// header is a request's header: the API's fixed headers, made once in New
+// and shared (their values are never changed in place), and its credential,
+// which is read only here so that no header held by the Client carries it.
 func (c *Client) header(cfg *apiConfig, hasBody bool) http.Header {
-	h := make(http.Header, 6)
-	h.Set(cfg.spec.credHeader, cfg.spec.credPrefix+cfg.cred.reveal())
-	h.Set("Accept", "application/json")
-	h.Set("User-Agent", c.userAgent)
+	fixed := cfg.fixedHeader[0]
 	if hasBody {
-		h.Set("Content-Type", "application/json")
+		fixed = cfg.fixedHeader[1]
 	}
-	if cfg.spec.versionHeader != "" {
-		h.Set(cfg.spec.versionHeader, cfg.spec.version)
+	h := make(http.Header, len(fixed)+1)
+	for k, v := range fixed {
+		h[k] = v
 	}
+	h[cfg.credKey] = []string{cfg.spec.credPrefix + cfg.cred.reveal()}
 	return h
+}
+
+// fixedHeaders are the headers every request to the API carries but its
+// credential: [0] without a body, [1] with one.
+func fixedHeaders(spec apiSpec, userAgent string) [2]http.Header {
+	var out [2]http.Header
+	for i := range out {
+		h := http.Header{}
+		h.Set("Accept", "application/json")
+		h.Set("User-Agent", userAgent)
+		if i == 1 {
+			h.Set("Content-Type", "application/json")
+		}
+		if spec.versionHeader != "" {
+			h.Set(spec.versionHeader, spec.version)
+		}
+		out[i] = h
+	}
+	return out
 }

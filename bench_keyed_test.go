@@ -1,0 +1,79 @@
+package subkit_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/subkit-go/subkit"
+	"github.com/subkit-go/subkit/internal/redistest"
+	"github.com/subkit-go/subkit/subkitredis"
+	"github.com/subkit-go/subkit/subkittest"
+)
+
+// BenchmarkKeyedCreate is what exactly-once costs a Polar create against the
+// fake over loopback: a create without a key (the baseline of this
+// benchmark), a fresh key with the default in-memory store and with a
+// shared Redis store (the replay look-up and the store's lock and records),
+// and a replay from each store. requests/op counts what reached the API.
+func BenchmarkKeyedCreate(b *testing.B) {
+	stores := []struct {
+		name  string
+		store func(b *testing.B) subkit.IdempotencyStore
+	}{
+		{"memory", func(*testing.B) subkit.IdempotencyStore { return subkit.NewMemoryStore() }},
+		{"redis", func(b *testing.B) subkit.IdempotencyStore {
+			return subkitredis.NewStore(redistest.NewServer(b).NewClient())
+		}},
+	}
+	setup := func(b *testing.B, opts ...subkit.Option) (*subkittest.Server, *subkit.Client, *subkit.CustomerSubscriptionParams) {
+		srv := subkittest.NewServer()
+		b.Cleanup(srv.Close)
+		p := &subkit.CustomerSubscriptionParams{ProductID: srv.AddPolarProduct(subkittest.PolarProduct{}),
+			CustomerID: srv.AddPolarCustomer(subkittest.PolarCustomer{})}
+		c, err := srv.Client(opts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(c.CloseIdleConnections)
+		return srv, c, p
+	}
+	report := func(b *testing.B, srv *subkittest.Server) {
+		b.ReportMetric(float64(len(srv.Requests(subkit.Polar)))/float64(b.N), "requests/op")
+	}
+	b.Run("unkeyed", func(b *testing.B) {
+		srv, c, p := setup(b)
+		for b.Loop() {
+			if _, err := c.Subscriptions.CreateForCustomer(context.Background(), p); err != nil {
+				b.Fatal(err)
+			}
+		}
+		report(b, srv)
+	})
+	for _, st := range stores {
+		b.Run("keyed/"+st.name, func(b *testing.B) {
+			srv, c, p := setup(b, subkit.WithIdempotencyStore(st.store(b)))
+			i := 0
+			for b.Loop() {
+				i++
+				if _, err := c.Subscriptions.CreateForCustomer(context.Background(), p, subkit.WithIdempotencyKey(fmt.Sprint("k", i))); err != nil {
+					b.Fatal(err)
+				}
+			}
+			report(b, srv)
+		})
+		b.Run("replay/"+st.name, func(b *testing.B) {
+			srv, c, p := setup(b, subkit.WithIdempotencyStore(st.store(b)))
+			if _, err := c.Subscriptions.CreateForCustomer(context.Background(), p, subkit.WithIdempotencyKey("once")); err != nil {
+				b.Fatal(err)
+			}
+			before := len(srv.Requests(subkit.Polar))
+			for b.Loop() {
+				if _, err := c.Subscriptions.CreateForCustomer(context.Background(), p, subkit.WithIdempotencyKey("once")); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(srv.Requests(subkit.Polar))-before)/float64(b.N), "requests/op")
+		})
+	}
+}
