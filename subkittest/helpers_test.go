@@ -158,11 +158,17 @@ type rawAnswer struct {
 	body   string
 }
 
-// post sends a raw request with exactly the given headers (a "" value
-// removes the header) and does not follow redirects.
+// post sends a raw POST: see send.
 func post(t *testing.T, url string, header map[string]string, body string) rawAnswer {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	return send(t, http.MethodPost, url, header, strings.NewReader(body))
+}
+
+// send sends a raw request with exactly the given headers (a "" value
+// removes the header) and does not follow redirects.
+func send(t *testing.T, method, url string, header map[string]string, body io.Reader) rawAnswer {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,27 +390,10 @@ var lookupHeaders = map[subkit.API]map[string]string{
 	subkit.Polar:      {"Authorization": "Bearer " + PolarToken},
 }
 
-// get sends a raw GET with exactly the given headers and does not follow
-// redirects.
+// get sends a raw GET: see send.
 func get(t *testing.T, url string, header map[string]string) rawAnswer {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		if v != "" {
-			req.Header.Set(k, v)
-		}
-	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return rawAnswer{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	return send(t, http.MethodGet, url, header, nil)
 }
 
 // mustGet sends a GET with the API's credential and expects a 200.
