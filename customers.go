@@ -123,7 +123,11 @@ func (s *SubscriptionsService) createPolar(ctx context.Context, body *polarCreat
 		withKey := *body
 		withKey.Metadata = md
 		r.body = &withKey
-		r.keyed = &keyedCreate{key: key, callerKey: cs.hasKey, fingerprint: body.fingerprint(), find: s.polarFinder(body, key, out, cs)}
+		r.keyed = &keyedCreate{key: key, callerKey: cs.hasKey, fingerprint: body.fingerprint(), find: s.polarFinder(body, key, out)}
+		if cs.hasLooked {
+			looked := cs.looked
+			r.keyed.looked = func() match { return withKey.find(key, looked, out) }
+		}
 	}
 	info, err := s.client.do(ctx, r, out)
 	return finish(cs, info, out, err)
@@ -309,16 +313,10 @@ func canonicalUUIDs(ids []string) []string {
 
 // polarFinder finds a keyed Polar create by the key in its metadata alone, so
 // that the key used for another product or customer shows as a conflict, and
-// fills out with it. With the caller's own look-up (WithKeyLookup), the
-// first look decides from it without a request.
-func (s *SubscriptionsService) polarFinder(body *polarCreateBody, key string, out *Subscription, cs callSettings) finder {
+// fills out with it.
+func (s *SubscriptionsService) polarFinder(body *polarCreateBody, key string, out *Subscription) finder {
 	p := &SubscriptionListParams{Metadata: map[string]string{reservedMetadataKey: key}}
-	looked, hasLooked := cs.looked, cs.hasLooked
 	return func(ctx context.Context) (match, ResponseInfo, error) {
-		if hasLooked {
-			hasLooked = false // settling after a failure looks again for real
-			return body.find(key, looked, out), ResponseInfo{API: Polar}, nil
-		}
 		items, _, info, err := s.listPage(ctx, p, 1)
 		if err != nil {
 			return notFound, info, err

@@ -41,6 +41,10 @@ type keyedCreate struct {
 	// fingerprint names the create's identity, for conflicts (rule 12).
 	fingerprint string
 	find        finder
+	// looked, when set, decides from the caller's own fresh key look-up
+	// (WithKeyLookup) instead of the replay look-up; settling after a
+	// failure, or after a pending record, always looks for real.
+	looked func() match
 }
 
 // idempotencyKey returns the key a create runs under — the caller's, or a
@@ -152,6 +156,8 @@ func (o *onceCall) replay(ctx context.Context, rec *IdempotencyRecord) (done boo
 		// before lockedAt − lease + lease/3 (the last extension it missed),
 		// and half a lease back leaves room for late extensions.
 		m, li, err = o.settle(ctx, maxTime(rec.SentAt, o.lockedAt.Add(-o.c.lease/2)))
+	} else if k.looked != nil {
+		m, li = k.looked(), ResponseInfo{API: o.r.api}
 	} else {
 		m, li, err = k.find(withPhase(ctx, phaseReplay))
 	}
