@@ -537,3 +537,26 @@ func TestKeyedCreateLogsTellTheStepsApart(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "read", logs.at(t, "DEBUG")[0]["phase"])
 }
+
+// A pending create in the store outweighs the caller's own look-up: the
+// call settles with real look-ups instead of trusting a batch that may be
+// older than the pending create.
+func TestPendingRecordOutweighsTheCallersLookup(t *testing.T) {
+	store := subkit.NewMemoryStore()
+	lock, _, err := store.Lock(context.Background(), "polar:order-p", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, lock.Save(context.Background(), &subkit.IdempotencyRecord{
+		Fingerprint: "polar product=" + productID + " customer=" + customerID, SentAt: time.Now().Add(-time.Minute)}, time.Hour))
+	require.NoError(t, lock.Unlock(context.Background()))
+
+	// Settled long ago: one look decides, and it must be a real one.
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL, answer(200, keyedPage(t, "order-p", "", "pending-one")))
+	var info subkit.ResponseInfo
+	s, err := createKeyed(newClient(t, m, subkit.WithIdempotencyStore(store), subkit.WithRetryPolicy(keyedPolicy(time.Second))), nil,
+		subkit.WithIdempotencyKey("order-p"), subkit.WithKeyLookup(nil), subkit.WithResponseInfo(&info))
+	require.NoError(t, err)
+	assert.Equal(t, "pending-one", s.ID)
+	assert.Equal(t, subkit.OutcomeReplayed, info.Outcome)
+	assert.Equal(t, "GET", methods(m.requests()), "looked for real, never created")
+}
