@@ -59,7 +59,7 @@ func defaultLimiter(api API, base string) Limiter {
 	if err != nil {
 		return nil
 	}
-	switch u.Host {
+	switch u.Hostname() {
 	case "api.polar.sh":
 		return NewLimiter(PolarRateLimit, time.Minute)
 	case "sandbox-api.polar.sh":
