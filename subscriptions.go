@@ -346,8 +346,11 @@ func ConnectListStatuses() []ConnectListStatus {
 // connectFreshStatuses are the statuses a subscription can have right after
 // CreateConnect: a schedule not started yet (start date in the future), or a
 // subscription Stripe started at once (start date now or past), trialing,
-// active, or incomplete when its first payment needs action.
-var connectFreshStatuses = []ConnectListStatus{ConnectListScheduled, ConnectListTrialing, ConnectListActive, ConnectListIncomplete}
+// active, or incomplete when its first payment needs action. A function, so
+// that no caller can change the list for the others.
+func connectFreshStatuses() []ConnectListStatus {
+	return []ConnectListStatus{ConnectListScheduled, ConnectListTrialing, ConnectListActive, ConnectListIncomplete}
+}
 
 // ConnectListParams filter ListConnect. nil params list what ChatDash lists
 // by default: active subscriptions only — not schedules that have not
@@ -509,7 +512,7 @@ func (s *SubscriptionsService) FindConnect(ctx context.Context, accountID string
 	var info ResponseInfo
 	var matches []*ConnectSubscription
 	start := p.SelectedProduct.StartDate.Unix()
-	for sub, err := range s.ListConnect(ctx, accountID, &ConnectListParams{Statuses: connectFreshStatuses}, WithResponseInfo(&info)) {
+	for sub, err := range s.ListConnect(ctx, accountID, &ConnectListParams{Statuses: connectFreshStatuses()}, WithResponseInfo(&info)) {
 		if err != nil {
 			return finish[ConnectSubscription](cs, info, nil, err)
 		}
