@@ -73,7 +73,10 @@ func TestResumeUnderReadLagCreatesOnlyTheMissing(t *testing.T) {
 // can tell a rerun that applies the rule from one that does not.
 func TestResumeUnderReadLagWithoutTheRuleDuplicates(t *testing.T) {
 	const n = 2000
-	f := newPolarFake(t, n, subkittest.WithReadLag(subkit.Polar, maxLag*2/3, maxLag))
+	// A lag far longer than the rerun takes to reach the stopped run's last
+	// creates, so that they are invisible to it however slow the machine:
+	// nothing here waits for the lag.
+	f := newPolarFake(t, n, subkittest.WithReadLag(subkit.Polar, 20*time.Second, 20*time.Second))
 	stopHalfWay(t, f, n)
 
 	run(t, context.Background(), laggedClient(t, f), f.items(0, n), bulk.Options{Concurrency: 16, SettleTime: time.Nanosecond})
