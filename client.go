@@ -47,6 +47,10 @@ type apiConfig struct {
 	limiter     Limiter        // nil: not paced
 	fixedHeader [2]http.Header // see fixedHeaders
 	credKey     string         // spec.credHeader, canonical
+	// credValue is the credential header's value, made once and shared by
+	// every request (never changed in place). It is behind a func for the
+	// reason secret is: no printer shows a func's contents.
+	credValue func() []string
 }
 
 // Option configures a Client in New. Make one with the With… functions.
@@ -346,6 +350,10 @@ func New(opts ...Option) (*Client, error) {
 		cfg.limiter = defaultLimiter(api, cfg.base)
 		cfg.fixedHeader = fixedHeaders(spec, c.userAgent)
 		cfg.credKey = http.CanonicalHeaderKey(spec.credHeader)
+		if cfg.cred.isSet() {
+			v := []string{spec.credPrefix + cfg.cred.reveal()}
+			cfg.credValue = func() []string { return v }
+		}
 		if s.limiterSet[spec.index] {
 			cfg.limiter = s.limiters[spec.index]
 		}

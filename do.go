@@ -226,9 +226,10 @@ func (c *Client) url(cfg *apiConfig, r *request) string {
 	return u
 }
 
-// header is a request's header: the API's fixed headers, made once in New
-// and shared (their values are never changed in place), and its credential,
-// which is read only here so that no header held by the Client carries it.
+// header is a request's header: the API's fixed headers and its credential,
+// all values made once in New and shared (never changed in place). The map is
+// the request's own, so that a caller's transport adding a header touches no
+// other request.
 func (c *Client) header(cfg *apiConfig, hasBody bool) http.Header {
 	fixed := cfg.fixedHeader[0]
 	if hasBody {
@@ -238,7 +239,7 @@ func (c *Client) header(cfg *apiConfig, hasBody bool) http.Header {
 	for k, v := range fixed {
 		h[k] = v
 	}
-	h[cfg.credKey] = []string{cfg.spec.credPrefix + cfg.cred.reveal()}
+	h[cfg.credKey] = cfg.credValue()
 	return h
 }
 
