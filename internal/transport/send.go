@@ -387,9 +387,11 @@ const drainLimit = 64 << 10
 // only per-request ID on the wire is the CF-Ray of the Cloudflare in front
 // of it, taken when no request-ID header is present.
 func RequestIDFromHeader(h http.Header) string {
+	// The keys are in canonical form, as the transport stores a response's
+	// headers: indexing skips the canonicalisation Get does on every call.
 	for _, k := range [...]string{"X-Request-Id", "Request-Id", "X-Amzn-Requestid", "X-Amz-Apigw-Id", "X-Correlation-Id", "Cf-Ray"} {
-		if v := h.Get(k); v != "" {
-			return v
+		if v := h[k]; len(v) > 0 && v[0] != "" {
+			return v[0]
 		}
 	}
 	return ""
