@@ -41,16 +41,14 @@ type Client struct {
 
 // apiConfig is where one API lives, the credential it takes and what paces it.
 type apiConfig struct {
-	spec        apiSpec
-	base        string // scheme://host[:port][/prefix], no trailing slash
-	cred        secret
-	limiter     Limiter        // nil: not paced
-	fixedHeader [2]http.Header // see fixedHeaders
-	credKey     string         // spec.credHeader, canonical
-	// credValue is the credential header's value, made once and shared by
-	// every request (never changed in place). It is behind a func for the
-	// reason secret is: no printer shows a func's contents.
-	credValue func() []string
+	spec    apiSpec
+	base    string // scheme://host[:port][/prefix], no trailing slash
+	cred    secret
+	limiter Limiter // nil: not paced
+	// header is a request's header; see requestHeaders. It is behind a func
+	// for the reason secret is: it carries the credential, and no printer
+	// shows a func's contents.
+	header func(hasBody bool) http.Header
 }
 
 // Option configures a Client in New. Make one with the With… functions.
@@ -348,12 +346,7 @@ func New(opts ...Option) (*Client, error) {
 			configured++
 		}
 		cfg.limiter = defaultLimiter(api, cfg.base)
-		cfg.fixedHeader = fixedHeaders(spec, c.userAgent)
-		cfg.credKey = http.CanonicalHeaderKey(spec.credHeader)
-		if cfg.cred.isSet() {
-			v := []string{spec.credPrefix + cfg.cred.reveal()}
-			cfg.credValue = func() []string { return v }
-		}
+		cfg.header = requestHeaders(spec, c.userAgent, cfg.cred, s.httpClient == nil)
 		if s.limiterSet[spec.index] {
 			cfg.limiter = s.limiters[spec.index]
 		}

@@ -6,7 +6,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -115,6 +117,39 @@ func TestWithHTTPClientIsNeverMutated(t *testing.T) {
 	assert.Equal(t, before.Timeout, hc.Timeout)
 	assert.Zero(t, ct.closeIdle.Load(), "the caller's idle connections are the caller's")
 	assert.Len(t, m.requests(), 4, "429 then 500, then 500 twice: a 5xx is not retried")
+}
+
+// A caller's transport that writes to a request's header (against
+// RoundTripper's contract, yet common in middleware) changes that request
+// only: with a caller's client every request has a header of its own, while
+// the SDK's own transport shares one per API (see requestHeaders).
+func TestCallerTransportWritingAHeaderChangesOneRequest(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodPost, polarCreateURL, answer(201, fixture(t, "polar-subscription.json")))
+	var stamp atomic.Int32
+	stamping := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		r.Header.Add("X-Stamp", strconv.Itoa(int(stamp.Add(1))))
+		return m.RoundTrip(r)
+	})
+	c := newClient(t, m, subkit.WithHTTPClient(&http.Client{Transport: stamping}))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			assert.NoError(t, polarCustomer(nil)(c))
+		}()
+	}
+	wg.Wait()
+	reqs := m.requests()
+	require.Len(t, reqs, 8)
+	seen := map[string]bool{}
+	for _, r := range reqs {
+		require.Len(t, r.Header.Values("X-Stamp"), 1, "one stamp per request: no request carries another's")
+		seen[r.Header.Get("X-Stamp")] = true
+		assert.Equal(t, "Bearer "+testPolarToken, r.Header.Get("Authorization"))
+	}
+	assert.Len(t, seen, 8)
 }
 
 func TestCrossHostRedirectForwardsNothing(t *testing.T) {
