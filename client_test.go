@@ -3,6 +3,7 @@ package subkit_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -253,4 +254,42 @@ func TestDefaultClientReusesConnections(t *testing.T) {
 	}
 	assert.Equal(t, int32(1), conns.Load(), "sequential calls share one connection")
 	_ = context.Background()
+}
+
+// A retried call releases each refused response before the next attempt:
+// the first one (made outside go-retryablehttp) and the later ones (inside
+// it) alike, so every attempt goes over the one connection.
+func TestRetriedCallReusesItsConnection(t *testing.T) {
+	var conns, hits atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if hits.Add(1) <= 2 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"detail":"slow down"}`))
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(fixture(t, "polar-subscription.json")))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, err := subkit.New(subkit.WithOrganizationToken(testPolarToken), subkit.WithBaseURL(subkit.Polar, srv.URL),
+		subkit.WithRetryPolicy(fastPolicy()))
+	require.NoError(t, err)
+	defer c.CloseIdleConnections()
+	var info subkit.ResponseInfo
+	sub, err := c.Subscriptions.CreateForCustomer(context.Background(),
+		&subkit.CustomerSubscriptionParams{ProductID: productID, CustomerID: customerID}, subkit.WithResponseInfo(&info))
+	require.NoError(t, err)
+	assert.NotEmpty(t, sub.ID)
+	assert.Equal(t, 3, info.Attempts, "two 429s, then the create")
+	assert.Equal(t, http.StatusCreated, info.StatusCode)
+	assert.Equal(t, int32(3), hits.Load())
+	assert.Equal(t, int32(1), conns.Load(), "every attempt used the one connection")
 }

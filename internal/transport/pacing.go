@@ -12,9 +12,9 @@ type Limiter interface {
 	Wait(ctx context.Context) error
 }
 
-// paced makes every attempt wait on its request's Limiter first, below
-// go-retryablehttp's loop so that retries wait too, and above the attempt
-// timeout so that waiting is no part of an attempt.
+// paced makes every attempt wait on its request's Limiter first, in the
+// client's transport so that the first attempt and every retry wait alike,
+// and above the attempt timeout so that waiting is no part of an attempt.
 type paced struct{ next http.RoundTripper }
 
 type limiterKey struct{}

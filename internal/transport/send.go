@@ -1,7 +1,8 @@
-// Package transport sends one logical call through go-retryablehttp with the
-// SDK's retry rules: retry what provably did not run (a 429, a connection that
-// failed before the request was written), and nothing that may have been
-// applied unless the caller asked for it.
+// Package transport sends one logical call with the SDK's retry rules: retry
+// what provably did not run (a 429, a connection that failed before the
+// request was written), and nothing that may have been applied unless the
+// caller asked for it. Retries run in go-retryablehttp's loop; a first attempt
+// that needs none never enters it.
 package transport
 
 import (
