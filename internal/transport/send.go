@@ -183,7 +183,9 @@ func bodyOrNil(b []byte) any {
 
 func (c *call) beforeAttempt(_ retryablehttp.Logger, _ *http.Request, _ int) {
 	c.progress.reset()
-	c.attemptStart = time.Now()
+	if c.s.Logger != nil { // only a log line reads the attempt's start
+		c.attemptStart = time.Now()
+	}
 }
 
 // checkRetry decides after each attempt. It never returns an error: how the
