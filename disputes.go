@@ -76,8 +76,9 @@ const (
 // DisputeSubscriptionParams describe the subscription behind a disputed
 // charge, as the merchant's billing system knows it. Zero values are not sent
 // (never as null): the server applies its defaults. Times are sent in UTC as
-// RFC 3339 with the fraction of a second given; how much of the fraction
-// Chargeflow keeps is not published.
+// RFC 3339 with the fraction of a second given (how much of the fraction
+// Chargeflow keeps is not published); a time whose year in UTC is outside
+// 1–9999 is refused with ErrInvalidParams.
 type DisputeSubscriptionParams struct {
 	// SourceID is the subscription's ID in the system it came from
 	// (required, 1–128 characters). With the dispute it identifies the

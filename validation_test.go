@@ -118,6 +118,13 @@ func TestInvalidParamsAreRefusedBeforeSending(t *testing.T) {
 		{"chargeflow: no created_at", subkit.Chargeflow, dispute(disputeID, func(p *subkit.DisputeSubscriptionParams) { p.CreatedAt = time.Time{} }), []string{"created_at"}},
 		{"chargeflow: no start_date", subkit.Chargeflow, dispute(disputeID, func(p *subkit.DisputeSubscriptionParams) { p.StartDate = time.Time{} }), []string{"start_date"}},
 		{"chargeflow: year 10000", subkit.Chargeflow, dispute(disputeID, func(p *subkit.DisputeSubscriptionParams) { p.EndDate = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }), []string{"end_date"}},
+		// Sent in UTC: a year in range only in its own zone is out of range on the wire.
+		{"chargeflow: year 10000 in UTC", subkit.Chargeflow, dispute(disputeID, func(p *subkit.DisputeSubscriptionParams) {
+			p.EndDate = time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("UTC-5", -5*3600))
+		}), []string{"end_date"}},
+		{"chargeflow: year 0 in UTC", subkit.Chargeflow, dispute(disputeID, func(p *subkit.DisputeSubscriptionParams) {
+			p.CreatedAt = time.Date(1, 1, 1, 0, 30, 0, 0, time.FixedZone("UTC+1", 3600))
+		}), []string{"created_at"}},
 		{"chargeflow: no frequency", subkit.Chargeflow, dispute(disputeID, func(p *subkit.DisputeSubscriptionParams) { p.Frequency = "" }), []string{"frequency"}},
 		{"chargeflow: unknown frequency", subkit.Chargeflow, dispute(disputeID, func(p *subkit.DisputeSubscriptionParams) { p.Frequency = "monthly" }), []string{"frequency"}},
 		{"chargeflow: frequency_count 0", subkit.Chargeflow, dispute(disputeID, func(p *subkit.DisputeSubscriptionParams) { p.FrequencyCount = 0 }), []string{"frequency_count"}},
@@ -216,6 +223,10 @@ func TestBoundaryParamsAreAccepted(t *testing.T) {
 		}), "https://api.chargeflow.io/public/2025-04-01/disputes/" + strings.ToUpper(disputeID) + "/subscription", "chargeflow-create-subscription.json"},
 		{"chargeflow: open enums take any value", dispute(disputeID, func(p *subkit.DisputeSubscriptionParams) {
 			p.PricingModel, p.Status = "usage_based", "trialing"
+		}), chargeflowCreateURL, "chargeflow-create-subscription.json"},
+		{"chargeflow: the first and last instants RFC 3339 can write", dispute(disputeID, func(p *subkit.DisputeSubscriptionParams) {
+			p.CreatedAt = time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC) // the zero time is "not set"
+			p.EndDate = time.Date(10000, 1, 1, 4, 59, 59, 0, time.FixedZone("UTC+5", 5*3600))
 		}), chargeflowCreateURL, "chargeflow-create-subscription.json"},
 		{"chatdash: open metric takes any value", connect(chatdashAccount, func(p *subkit.ConnectSubscriptionParams) { p.SelectedProduct.Pricing.Metrics = "interactions" }), chatdashCreateURL, "chatdash-create-subscription.json"},
 	}

@@ -197,7 +197,9 @@ func uuid4Hex(v string) (hex [32]byte, ok bool) {
 	return hex, hex[12] == '4' && strings.IndexByte("89abAB", hex[16]) >= 0
 }
 
-// Time checks a required time.
+// Time checks a time; the zero time is a problem only when required. Its
+// year is checked in UTC, the zone it is sent in: 9999-12-31T23:00-05:00 is
+// year 10000 on the wire, which RFC 3339 cannot write.
 func (p *Problems) Time(field string, t time.Time, required bool) bool {
 	if t.IsZero() {
 		if required {
@@ -205,8 +207,8 @@ func (p *Problems) Time(field string, t time.Time, required bool) bool {
 		}
 		return !required
 	}
-	if y := t.Year(); y < 1 || y > 9999 {
-		p.Add(field, CodeInvalid, "year must be between 1 and 9999, got %d", y)
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		p.Add(field, CodeInvalid, "year must be between 1 and 9999 in UTC, got %d", y)
 		return false
 	}
 	return true
