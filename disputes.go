@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-querystring/query"
 
 	"github.com/subkit-go/subkit/internal/validate"
+	"github.com/subkit-go/subkit/internal/wire"
 )
 
 // Frequency is how often a Chargeflow subscription renews, with
@@ -142,6 +143,29 @@ type disputeCreateBody struct {
 	PlanName           string                    `json:"plan_name,omitempty"`
 	PricingModel       PricingModel              `json:"pricing_model,omitempty"`
 	Status             DisputeSubscriptionStatus `json:"status,omitempty"`
+}
+
+// encodeJSON is json.Marshal(b), without reflection (internal/wire).
+func (b *disputeCreateBody) encodeJSON() []byte {
+	o := wire.NewObject(512)
+	o.String("source_id", b.SourceID)
+	o.StringOmitEmpty("account_id", b.AccountID)
+	o.String("created_at", b.CreatedAt)
+	o.String("start_date", b.StartDate)
+	o.String("frequency", string(b.Frequency))
+	o.Int("frequency_count", int64(b.FrequencyCount))
+	o.StringOmitEmpty("collection_method", string(b.CollectionMethod))
+	o.StringOmitEmpty("updated_at", b.UpdatedAt)
+	o.StringOmitEmpty("end_date", b.EndDate)
+	o.StringOmitEmpty("cancellation_date", b.CancellationDate)
+	o.StringOmitEmpty("cancellation_reason", string(b.CancellationReason))
+	o.StringOmitEmpty("trial_start", b.TrialStart)
+	o.StringOmitEmpty("trial_end", b.TrialEnd)
+	o.StringOmitEmpty("renews_at", b.RenewsAt)
+	o.StringOmitEmpty("plan_name", b.PlanName)
+	o.StringOmitEmpty("pricing_model", string(b.PricingModel))
+	o.StringOmitEmpty("status", string(b.Status))
+	return o.Bytes()
 }
 
 // rfc3339 writes a time as Chargeflow and Polar read it, in UTC; a zero time

@@ -34,6 +34,11 @@ type request struct {
 	keyed *keyedCreate
 }
 
+// jsonBody is a request body of fixed shape that writes its own JSON, byte
+// for byte what json.Marshal writes for it, without reflection
+// (internal/wire). Other bodies go through json.Marshal.
+type jsonBody interface{ encodeJSON() []byte }
+
 // phase names the step of a call a request belongs to, for log lines: a
 // keyed create looks its key up (replay), creates, and looks again after an
 // ambiguous failure (reconcile); other calls create or read.
@@ -75,7 +80,9 @@ func (c *Client) do(ctx context.Context, r *request, out any) (ResponseInfo, err
 			r.api, cfg.spec.optionName, cfg.spec.envVar, ErrMissingCredential)
 	}
 	var body []byte
-	if r.body != nil {
+	if jb, ok := r.body.(jsonBody); ok {
+		body = jb.encodeJSON()
+	} else if r.body != nil {
 		var err error
 		if body, err = json.Marshal(r.body); err != nil {
 			return info, &ValidationError{API: r.api, Fields: []FieldError{{Message: "cannot be encoded as JSON: " + err.Error(), Code: "invalid"}}}

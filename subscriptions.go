@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-querystring/query"
 
 	"github.com/subkit-go/subkit/internal/validate"
+	"github.com/subkit-go/subkit/internal/wire"
 )
 
 // SubscriptionsService creates (and finds) subscriptions on the three APIs:
@@ -111,6 +112,30 @@ type connectTaxWire struct {
 	Enabled    bool   `json:"enabled"`
 	Country    string `json:"country,omitempty"`
 	PostalCode string `json:"postalCode,omitempty"`
+}
+
+// encodeJSON is json.Marshal(b), without reflection (internal/wire).
+func (b *connectCreateBody) encodeJSON() []byte {
+	d := &b.Data
+	o := wire.NewObject(256)
+	o.Begin("data")
+	o.String("clientId", d.ClientID)
+	o.Strings("agentIds", d.AgentIDs)
+	o.Begin("selectedProduct")
+	o.String("productId", d.SelectedProduct.ProductID)
+	o.Int("startDate", d.SelectedProduct.StartDate)
+	o.Begin("pricing")
+	o.String("metrics", string(d.SelectedProduct.Pricing.Metrics))
+	o.End()
+	o.End()
+	o.String("couponId", d.CouponID)
+	o.Begin("taxSettings")
+	o.Bool("enabled", d.TaxSettings.Enabled)
+	o.StringOmitEmpty("country", d.TaxSettings.Country)
+	o.StringOmitEmpty("postalCode", d.TaxSettings.PostalCode)
+	o.End()
+	o.End()
+	return o.Bytes()
 }
 
 // CreateConnect creates a Stripe Connect subscription (a subscription
