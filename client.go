@@ -190,6 +190,10 @@ func WithPolarSandbox() Option {
 // Timeout and Jar). c itself is never modified and never has
 // CloseIdleConnections called on it: the SDK keeps a shallow copy whose
 // redirect policy refuses to follow redirects. A nil client is an error.
+//
+// Without it the SDK uses its own pool: up to 100 connections per API host,
+// all kept when idle, so none is opened only to be closed; a call beyond 100
+// in flight to one API waits for a connection, within its context.
 func WithHTTPClient(c *http.Client) Option {
 	return Option{func(s *settings) error {
 		if c == nil {

@@ -256,6 +256,59 @@ func TestDefaultClientReusesConnections(t *testing.T) {
 	_ = context.Background()
 }
 
+// The SDK's own pool opens no more connections to a host than it keeps idle
+// (100): more callers than that wait for a connection instead of dialing one
+// that would be closed when it came back. The server holds every request
+// until 100 are in flight at once, so without the bound the other 50
+// callers would each dial.
+func TestDefaultPoolOpensNoMoreConnectionsThanItKeeps(t *testing.T) {
+	const pool, callers = 100, 150
+	var (
+		opened, closed, inFlight, most atomic.Int32
+		full                           = make(chan struct{})
+		fullOnce                       sync.Once
+	)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		if n >= pool {
+			fullOnce.Do(func() { close(full) })
+		}
+		select {
+		case <-full:
+		case <-r.Context().Done():
+			return
+		}
+		w.WriteHeader(201)
+		_, _ = w.Write([]byte(`{"id":"` + productID + `"}`))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			opened.Add(1)
+		case http.StateClosed:
+			closed.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, err := subkit.New(subkit.WithOrganizationToken(testPolarToken), subkit.WithBaseURL(subkit.Polar, srv.URL))
+	require.NoError(t, err)
+	errs := make(chan error, callers)
+	for range callers {
+		go func() { errs <- polarCustomer(nil)(c) }()
+	}
+	for range callers {
+		require.NoError(t, <-errs)
+	}
+	assert.Equal(t, int32(pool), most.Load(), "requests in flight at once")
+	assert.Equal(t, int32(pool), opened.Load(), "connections opened")
+	assert.Zero(t, closed.Load(), "connections closed before the client let them go")
+	c.CloseIdleConnections()
+}
+
 // A retried call releases each refused response before the next attempt:
 // the first one (made outside go-retryablehttp) and the later ones (inside
 // it) alike, so every attempt goes over the one connection.

@@ -12,7 +12,13 @@ import (
 // so the caller's client is never modified, and hides its transport's
 // CloseIdleConnections, which go-retryablehttp calls after a failure and which
 // is the caller's to call. Otherwise the client is a pooled default keeping
-// maxIdlePerHost idle connections per host. Either way redirects are not
+// maxIdlePerHost idle connections per host and opening no more than that to
+// one host: a connection the pool has no room for is closed when it comes back,
+// so a burst of callers would otherwise open connections only to close them
+// (net/http dials for a caller that finds no idle connection, even when one is
+// about to return; on a busy 2-core VM 64 callers made 115 connections, 15
+// closed; BENCHMARKS.md). A call beyond that many in flight to one host waits
+// for a connection, within its context. Either way redirects are not
 // followed, so a credential never travels to a host the caller did not name,
 // every attempt waits on its request's Limiter first, and every attempt is
 // bounded by attemptTimeout (0: no bound).
@@ -30,6 +36,7 @@ func NewHTTPClient(given *http.Client, attemptTimeout time.Duration, maxIdle, ma
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = maxIdle
 	t.MaxIdleConnsPerHost = maxIdlePerHost
+	t.MaxConnsPerHost = maxIdlePerHost
 	// roundTripperOnly also keeps go-retryablehttp from closing the SDK's own
 	// idle connections after every failed call, which would churn
 	// connections under load.
