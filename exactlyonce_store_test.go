@@ -14,8 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/subkit-go/subkit"
-	"github.com/subkit-go/subkit/internal/redistest"
-	"github.com/subkit-go/subkit/subkitredis"
 	"github.com/subkit-go/subkit/subkittest"
 )
 
@@ -185,10 +183,7 @@ func TestKeyReusedForAnotherCreateIsAConflict(t *testing.T) {
 // waits for the lease, looks the create up until it has settled, and replays
 // it: still exactly one subscription.
 func TestKeyedCreateAfterAHolderDied(t *testing.T) {
-	t.Run("memory store", func(t *testing.T) { testAfterAHolderDied(t, subkit.NewMemoryStore()) })
-	t.Run("redis store", func(t *testing.T) {
-		testAfterAHolderDied(t, subkitredis.NewStore(redistest.NewServer(t).NewClient()))
-	})
+	testAfterAHolderDied(t, subkit.NewMemoryStore())
 }
 
 func testAfterAHolderDied(t *testing.T, store subkit.IdempotencyStore) {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/subkit-go/subkit/internal/chaos"
+
 	"github.com/subkit-go/subkit"
 	"github.com/subkit-go/subkit/subkittest"
 )
@@ -51,8 +53,8 @@ func onceFaults() []chaosFault {
 }
 
 func TestExactlyOnceChaos(t *testing.T) {
-	seed := chaosSeed(t)
-	workers := chaosEnvInt(t, "SUBKIT_CHAOS_WORKERS", 8)
+	seed := chaos.Seed(t)
+	workers := chaos.EnvInt(t, "SUBKIT_CHAOS_WORKERS", 8)
 	calls := map[subkit.API]int{subkit.Polar: 400, subkit.Chargeflow: 200} // Polar alternates its two shapes
 	t.Logf("exactly-once chaos seed %d (replay with SUBKIT_CHAOS_SEED=%d), %d goroutines", seed, seed, workers)
 
@@ -81,7 +83,7 @@ func TestExactlyOnceChaos(t *testing.T) {
 				rng := rand.New(rand.NewPCG(seed, uint64(100+mi*10+ai)))
 				tally := runChaos(t, ca, plan, rng, n, workers)
 				t.Logf("%s, %s: %v", ca.api, name, tally)
-				t.Logf("%s, %s: errors %v", ca.api, name, sortedCounts(tally.errorKinds))
+				t.Logf("%s, %s: errors %v", ca.api, name, chaos.Counts(tally.errorKinds))
 				all.calls += tally.calls
 				all.ok += tally.ok
 				all.unknown += tally.unknown

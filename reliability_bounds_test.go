@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/subkit-go/subkit/internal/chaos"
+
 	"github.com/subkit-go/subkit"
 	"github.com/subkit-go/subkit/subkittest"
 )
@@ -186,7 +188,7 @@ func TestTenThousandCallsLeaveNoGrowth(t *testing.T) {
 	}
 	after := settleGoroutines(baseline, 5*time.Second)
 	t.Logf("%d calls in %v (%v); server: %d connection(s) opened, at most %d at once, %d open after CloseIdleConnections; goroutines: %d before, %d after the calls (idle connection kept), %d after CloseIdleConnections",
-		calls, elapsed.Round(time.Millisecond), sortedCounts(kinds), opened, maxConns, open, baseline, during, after)
+		calls, elapsed.Round(time.Millisecond), chaos.Counts(kinds), opened, maxConns, open, baseline, during, after)
 	if opened != 1 {
 		t.Errorf("%d connections opened for %d sequential calls, want 1 (a body left unread or unclosed stops reuse)", opened, calls)
 	}
@@ -203,11 +205,11 @@ func TestTenThousandCallsLeaveNoGrowth(t *testing.T) {
 	}
 	for _, k := range []string{"created", "rejected", "unknown", "not_found"} {
 		if kinds[k] == 0 {
-			t.Errorf("no call ended %s: %v", k, sortedCounts(kinds))
+			t.Errorf("no call ended %s: %v", k, chaos.Counts(kinds))
 		}
 	}
 	if len(kinds) != 4 {
-		t.Errorf("unexpected outcomes: %v", sortedCounts(kinds))
+		t.Errorf("unexpected outcomes: %v", chaos.Counts(kinds))
 	}
 }
 

@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/subkit-go/subkit/internal/chaos"
 
 	"github.com/subkit-go/subkit"
 	"github.com/subkit-go/subkit/subkittest"
@@ -110,7 +111,7 @@ func chaosAPIs() []chaosAPI {
 		{
 			api: subkit.Chargeflow,
 			create: func(ctx context.Context, c *subkit.Client, i int, marker string) (string, error) {
-				s, err := c.Subscriptions.CreateForDispute(ctx, chaosDispute(i), &subkit.DisputeSubscriptionParams{
+				s, err := c.Subscriptions.CreateForDispute(ctx, chaos.Dispute(i), &subkit.DisputeSubscriptionParams{
 					SourceID: marker, CreatedAt: time.Date(2024, 5, 1, 9, 30, 0, 0, time.UTC),
 					StartDate: time.Date(2024, 5, 1, 9, 30, 0, 0, time.UTC), Frequency: subkit.FrequencyMonth, FrequencyCount: 1,
 				})
@@ -159,10 +160,6 @@ func chaosAPIs() []chaosAPI {
 	}
 }
 
-// chaosDispute is a dispute ID of its own for call i: Chargeflow keeps one
-// subscription per dispute, and a second create would replace the first.
-func chaosDispute(i int) string { return fmt.Sprintf("c4a05%019x", i) }
-
 // chaosTally is what a run counted.
 type chaosTally struct {
 	calls, ok, unknown, definite  int
@@ -179,18 +176,6 @@ func (t chaosTally) String() string {
 	return fmt.Sprintf("calls=%d ok=%d unknown=%d (applied %d) definite=%d duplicates=%d false_failures=%d lost_successes=%d requests=%d limited=%d rate_limited_calls=%d",
 		t.calls, t.ok, t.unknown, t.unknownApplied, t.definite, t.duplicates, t.falseFailures, t.lostSuccesses, t.requests,
 		t.limited, t.rateLimitedCalls)
-}
-
-func chaosSeed(t *testing.T) uint64 {
-	t.Helper()
-	if v := os.Getenv("SUBKIT_CHAOS_SEED"); v != "" {
-		s, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("SUBKIT_CHAOS_SEED=%q: %v", v, err)
-		}
-		return s
-	}
-	return uint64(time.Now().UnixNano())
 }
 
 // chaosServerOptions are the fake's options for a chaos run on api: every
@@ -229,26 +214,13 @@ func chaosServerOptions(t *testing.T, api subkit.API) []subkittest.ServerOption 
 	return opts
 }
 
-func chaosEnvInt(t *testing.T, name string, def int) int {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		t.Fatalf("%s=%q: want a positive integer", name, v)
-	}
-	return n
-}
-
 // TestChaosNeverDuplicatesNorHidesACreate runs the chaos for each API under
 // the default retry policy (millisecond backoffs) and, for the two APIs a
 // create can be looked up on, under Reconcile.
 func TestChaosNeverDuplicatesNorHidesACreate(t *testing.T) {
-	seed := chaosSeed(t)
-	calls := chaosEnvInt(t, "SUBKIT_CHAOS_CALLS", 300)
-	workers := chaosEnvInt(t, "SUBKIT_CHAOS_WORKERS", 8)
+	seed := chaos.Seed(t)
+	calls := chaos.EnvInt(t, "SUBKIT_CHAOS_CALLS", 300)
+	workers := chaos.EnvInt(t, "SUBKIT_CHAOS_WORKERS", 8)
 	t.Logf("chaos seed %d (replay with SUBKIT_CHAOS_SEED=%d), %d calls per API from %d goroutines", seed, seed, calls, workers)
 	modes := []struct {
 		name   string
@@ -273,8 +245,8 @@ func TestChaosNeverDuplicatesNorHidesACreate(t *testing.T) {
 					plan := chaosPlan{policy: mode.policy, timeout: chaosTimeout, faults: chaosFaults(!mode.policy.Reconcile)}
 					tally := runChaos(t, ca, plan, rng, calls, workers)
 					t.Logf("%s, %s: %v", ca.api, mode.name, tally)
-					t.Logf("%s, %s: errors %v", ca.api, mode.name, sortedCounts(tally.errorKinds))
-					t.Logf("%s, %s: faults played %v", ca.api, mode.name, sortedCounts(tally.faults))
+					t.Logf("%s, %s: errors %v", ca.api, mode.name, chaos.Counts(tally.errorKinds))
+					t.Logf("%s, %s: faults played %v", ca.api, mode.name, chaos.Counts(tally.faults))
 					if tally.ok == 0 || tally.unknown == 0 || tally.definite == 0 {
 						t.Errorf("the run did not reach every outcome (ok, unknown, definite): %v", tally)
 					}
@@ -426,10 +398,10 @@ func runChaos(t *testing.T, ca chaosAPI, plan chaosPlan, rng *rand.Rand, calls, 
 			if len(subs) > 0 {
 				tally.unknownApplied++
 			}
-			tally.errorKinds[chaosErrorKind(res.err)]++
+			tally.errorKinds[chaos.ErrorKind(res.err)]++
 		default:
 			tally.definite++
-			tally.errorKinds[chaosErrorKind(res.err)]++
+			tally.errorKinds[chaos.ErrorKind(res.err)]++
 			if len(subs) > 0 {
 				tally.falseFailures++
 				t.Errorf("call %d (%s) failed definitely but created %v: %v", i, markers[i], subs, res.err)
@@ -437,41 +409,4 @@ func runChaos(t *testing.T, ca chaosAPI, plan chaosPlan, rng *rand.Rand, calls, 
 		}
 	}
 	return tally
-}
-
-// chaosErrorKind names an error by the sentinels and causes it matches.
-func chaosErrorKind(err error) string {
-	var kinds []string
-	for _, s := range []struct {
-		name string
-		err  error
-	}{
-		{"unknown", subkit.ErrOutcomeUnknown}, {"rate_limited", subkit.ErrRateLimited}, {"server", subkit.ErrServer},
-		{"rejected", subkit.ErrRejected}, {"not_found", subkit.ErrNotFound}, {"deadline", context.DeadlineExceeded},
-	} {
-		if errors.Is(err, s.err) {
-			kinds = append(kinds, s.name)
-		}
-	}
-	var ae *subkit.APIError
-	if errors.As(err, &ae) {
-		kinds = append(kinds, strconv.Itoa(ae.StatusCode))
-	}
-	if len(kinds) == 0 {
-		return "other: " + err.Error()
-	}
-	return strings.Join(kinds, "+")
-}
-
-func sortedCounts(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
 }

@@ -1,4 +1,4 @@
-package subkit_test
+package subkitredis_test
 
 import (
 	"context"

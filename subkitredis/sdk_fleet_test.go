@@ -1,4 +1,4 @@
-package subkit_test
+package subkitredis_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/subkit-go/subkit/internal/chaos"
 
 	"github.com/subkit-go/subkit"
 	"github.com/subkit-go/subkit/internal/redistest"
@@ -63,17 +65,17 @@ type fleetResult struct {
 }
 
 func TestExactlyOnceFleetChaos(t *testing.T) {
-	seed := chaosSeed(t)
+	seed := chaos.Seed(t)
 	rdb := redistest.NewServer(t)
 	t.Logf("fleet chaos seed %d (replay with SUBKIT_CHAOS_SEED=%d), %d clients sharing redis %s", seed, seed, fleetClients, rdb.Addr())
-	keys := map[subkit.API]int{subkit.Polar: chaosEnvInt(t, "SUBKIT_FLEET_KEYS", 120), subkit.Chargeflow: chaosEnvInt(t, "SUBKIT_FLEET_KEYS", 120) / 2}
+	keys := map[subkit.API]int{subkit.Polar: chaos.EnvInt(t, "SUBKIT_FLEET_KEYS", 120), subkit.Chargeflow: chaos.EnvInt(t, "SUBKIT_FLEET_KEYS", 120) / 2}
 	var all fleetTally
 	for ai, api := range []subkit.API{subkit.Polar, subkit.Chargeflow} {
 		t.Run(string(api), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, uint64(200+ai)))
 			tally := runFleetChaos(t, api, rdb, rng, keys[api])
 			t.Logf("%s: %v", api, tally)
-			t.Logf("%s: errors %v", api, sortedCounts(tally.errorKinds))
+			t.Logf("%s: errors %v", api, chaos.Counts(tally.errorKinds))
 			all.keys += tally.keys
 			all.calls += tally.calls
 			all.ok += tally.ok
@@ -106,8 +108,8 @@ func runFleetChaos(t *testing.T, api subkit.API, rdb *redistest.Server, rng *ran
 	rivalProduct := srv.AddPolarProduct(subkittest.PolarProduct{Name: "Rival"})
 	customer := srv.AddPolarCustomer(subkittest.PolarCustomer{})
 	for i := range n {
-		srv.AddChargeflowDispute(subkittest.ChargeflowDispute{ID: chaosDispute(i)})
-		srv.AddChargeflowDispute(subkittest.ChargeflowDispute{ID: chaosDispute(n + i)})
+		srv.AddChargeflowDispute(subkittest.ChargeflowDispute{ID: chaos.Dispute(i)})
+		srv.AddChargeflowDispute(subkittest.ChargeflowDispute{ID: chaos.Dispute(n + i)})
 	}
 	faults := onceFaults()
 	total := 0
@@ -153,9 +155,9 @@ func runFleetChaos(t *testing.T, api subkit.API, rdb *redistest.Server, rng *ran
 			}
 			return s.ID, nil
 		}
-		dispute := chaosDispute(c.key)
+		dispute := chaos.Dispute(c.key)
 		if c.rival {
-			dispute = chaosDispute(n + c.key)
+			dispute = chaos.Dispute(n + c.key)
 		}
 		s, err := clients[c.client].Subscriptions.CreateForDispute(ctx, dispute, &subkit.DisputeSubscriptionParams{
 			SourceID: keyName(c.key), CreatedAt: time.Date(2024, 5, 1, 9, 30, 0, 0, time.UTC),
@@ -231,7 +233,7 @@ func runFleetChaos(t *testing.T, api subkit.API, rdb *redistest.Server, rng *ran
 			}
 		case errors.Is(res.err, subkit.ErrRateLimited):
 			tally.definite++
-			tally.errorKinds[chaosErrorKind(res.err)]++
+			tally.errorKinds[chaos.ErrorKind(res.err)]++
 			t.Errorf("call %+v failed on a 429: the fleet overran its shared budget: %v", c, res.err)
 		case errors.Is(res.err, subkit.ErrIdempotencyConflict):
 			tally.conflicts++
@@ -240,12 +242,12 @@ func runFleetChaos(t *testing.T, api subkit.API, rdb *redistest.Server, rng *ran
 			}
 		case errors.Is(res.err, subkit.ErrOutcomeUnknown):
 			tally.unknown++
-			tally.errorKinds[chaosErrorKind(res.err)]++
+			tally.errorKinds[chaos.ErrorKind(res.err)]++
 		default:
 			// Definite: this call created nothing itself (another call of
 			// the same create may have; the duplicate count covers both).
 			tally.definite++
-			tally.errorKinds[chaosErrorKind(res.err)]++
+			tally.errorKinds[chaos.ErrorKind(res.err)]++
 		}
 	}
 	return tally
@@ -380,7 +382,7 @@ func TestFleetThroughARedisRestart(t *testing.T) {
 		case errors.Is(r.err, subkit.ErrOutcomeUnknown):
 			kinds["unknown"]++
 		default:
-			kinds["other: "+chaosErrorKind(r.err)]++
+			kinds["other: "+chaos.ErrorKind(r.err)]++
 		}
 	}
 	t.Logf("%d calls through a Redis restart: %v; %d keys created", len(results), kinds, len(byKey))
