@@ -45,6 +45,10 @@ type Server struct {
 
 	implicit bool // WithImplicitResources
 	cfArray  bool // WithChargeflowSubscriptionsArray
+	// detached is WithoutListener; keepRequests is WithRequestLog's bound
+	// (0: every request is kept). See serve.go.
+	detached     bool
+	keepRequests int
 }
 
 // ServerOption configures a Server in NewServer.
@@ -91,21 +95,31 @@ func NewServer(opts ...ServerOption) *Server {
 	s.polar.init()
 	s.cf.init()
 	s.cd.init()
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	if !s.detached {
+		s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	}
 	return s
 }
 
 // URL is the server's base URL, http://127.0.0.1:port, the same for the
-// three APIs: pass it to subkit.WithBaseURL for each.
-func (s *Server) URL() string { return s.ts.URL }
+// three APIs: pass it to subkit.WithBaseURL for each. It is "" for a server
+// made WithoutListener, which knows no address of its own.
+func (s *Server) URL() string {
+	if s.ts == nil {
+		return ""
+	}
+	return s.ts.URL
+}
 
 // Close ends delayed answers at once, closes every connection and shuts the
 // server down. It may be called more than once.
 func (s *Server) Close() {
 	s.once.Do(func() {
 		close(s.closed)
-		s.ts.CloseClientConnections()
-		s.ts.Close()
+		if s.ts != nil {
+			s.ts.CloseClientConnections()
+			s.ts.Close()
+		}
 	})
 }
 
@@ -178,6 +192,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.requests = append(s.requests, rec)
+	s.trimRequests()
 	s.mu.Unlock()
 
 	x := &exchange{s: s, w: w, r: r, rec: rec, body: body, handler: s.handlers[api]}
