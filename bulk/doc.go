@@ -38,6 +38,20 @@
 // sustains about 96% of the limit in creates (the limiter lets through about
 // 97%, and the key look-ups take 1% of it), with no 429.
 //
+// A paced run queues on purpose: thousands of items behind a budget of 100
+// a minute wait for their turn for many minutes, and a sliding window
+// shared by a fleet (subkitredis.NewLimiter) may put the next free slot a
+// whole window away. A wait is bounded by its call's deadline, and the
+// SDK's default subkit.WithTimeout (60 s) counts waits in, so with it such
+// items would fail before sending instead of waiting. For a paced run, make
+// the client with subkit.WithTimeout(0) and bound each request with
+// subkit.RetryPolicy.AttemptTimeout instead, whose clock starts when the
+// request may go: then a wait for a turn never fails an item while ctx
+// lives, and every request is still bounded. The command subkit bulk does
+// so (its -timeout is the AttemptTimeout). A caller with a deadline of its
+// own (an HTTP handler) wants the opposite — fail at once, before sending,
+// when the next turn comes too late — which is what WithTimeout gives.
+//
 // # Resuming
 //
 // Rerun the same input after a crash, a Ctrl-C or a failure, at any point:
@@ -58,6 +72,10 @@
 //     check, since everything created before the run started is visible by
 //     then.
 //
+// A page whose answer cannot be read — a subscription in it larger than
+// the SDK reads, say — is looked up again in halves, down to single keys,
+// so that it fails only the items it concerns; the others go on.
+//
 // So a resume costs at most one extra look-up per page, for the pages looked
 // up in its first SettleTime, and may pause new creates until run start +
 // SettleTime. What the rule cannot see is a crashed run whose creates were
@@ -70,13 +88,21 @@
 //
 // # Stopping
 //
-// When ctx ends, no new item starts; creates in flight finish with a
-// context of their own (context.WithoutCancel, bounded by the client's
-// subkit.WithTimeout), so a Ctrl-C never turns them into unknown outcomes;
-// and every item not started — the rest of the input included, which Run
-// still reads — is reported NotAttempted. Every item of the input ends with
-// exactly one Result: Created, Replayed, Reconciled, Conflicted, Failed,
-// Unknown or NotAttempted.
+// When ctx ends, no new item starts, and every item not started — the rest
+// of the input included, which Run still reads — is reported NotAttempted.
+// A create that had sent nothing yet (waiting for its turn on the Limiter,
+// or for its key in the idempotency store) stops at once and is
+// NotAttempted too: nothing was applied, so stopping costs nothing. A
+// create whose request is already on its way finishes with a context of
+// its own, so that a Ctrl-C does not turn it into an unknown outcome —
+// bounded by the client's timeouts, or cut short after Options.StopGrace,
+// and then Unknown if it may have been applied (a rerun settles it). Page
+// look-ups, which change nothing, end with ctx. Every item of the input ends
+// with exactly one Result: Created, Replayed, Reconciled, Conflicted,
+// Failed, Unknown or NotAttempted.
+//
+// Progress.Done counts the items that ended, not those NotAttempted, so a
+// stopped run's last report shows how far it got.
 //
 // # Fleets
 //

@@ -7,8 +7,11 @@ import (
 
 // Progress is a run's state, reported to Options.Progress.
 type Progress struct {
-	// Done is the number of items that have a result, Total the number the
-	// input holds (Options.Total); 0 when unknown.
+	// Done is the number of items that ended — made, found, refused,
+	// failed or unknown —, Total the number the input holds (Options.Total;
+	// 0 when unknown). Items the run stopped before starting are not done:
+	// they are counted in Counts[NotAttempted] only, so that a stopped run
+	// shows how far it got, and the rate and ETA stay those of real work.
 	Done, Total int
 	// Counts is the number of results per outcome so far. It is the
 	// callback's own copy.
@@ -17,6 +20,7 @@ type Progress struct {
 	Elapsed time.Duration
 	// Rate is items done a second, over the last rateSpan (a paced run's
 	// steady rate, not dragged down by a slow start or a resume's replays).
+	// Items not attempted are not part of it.
 	Rate float64
 	// ETA is the time left at Rate; 0 when Total or Rate is unknown.
 	ETA time.Duration
@@ -47,7 +51,9 @@ func newTracker(start time.Time, total int) *tracker {
 }
 
 func (t *tracker) add(r Result) {
-	t.done++
+	if r.Outcome != NotAttempted {
+		t.done++
+	}
 	t.counts[r.Outcome]++
 }
 
@@ -64,7 +70,7 @@ func (t *tracker) report(now time.Time, final bool) Progress {
 	if span := now.Sub(first.at); span > 0 {
 		p.Rate = float64(t.done-first.done) / span.Seconds()
 	}
-	if p.Rate > 0 && t.total > t.done {
+	if p.Rate > 0 && t.total > t.done && !final {
 		p.ETA = time.Duration(float64(t.total-t.done) / p.Rate * float64(time.Second))
 	}
 	return p

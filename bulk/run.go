@@ -2,8 +2,10 @@ package bulk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
+	"net/http/httptrace"
 	"sync"
 	"time"
 
@@ -33,6 +35,14 @@ type Options struct {
 	// quickly.
 	Progress         func(Progress)
 	ProgressInterval time.Duration
+	// StopGrace is how long a create whose request is already on its way
+	// may run on after ctx ends; then it is cut short, and ends Unknown if
+	// its request may have been applied (rerun to settle it). 0 lets it run
+	// until it ends by itself, bounded by the client's timeouts. A create
+	// that has sent nothing yet when ctx ends — waiting for its turn on the
+	// client's Limiter, or for its key in the idempotency store — stops at
+	// once whatever StopGrace says, and is NotAttempted.
+	StopGrace time.Duration
 }
 
 const (
@@ -58,7 +68,9 @@ const (
 // c must have the credentials of the APIs the items name. Run sends its
 // creates with subkit.WithIdempotencyKey, so the client's idempotency store
 // serialises creates of one key (give every process of a fleet one shared
-// store), and its Limiter paces every request.
+// store), and its Limiter paces every request: for a paced run, make c with
+// subkit.WithTimeout(0) and a RetryPolicy.AttemptTimeout, so that waiting
+// for a turn never fails an item (see Pacing in the package documentation).
 func Run(ctx context.Context, c *subkit.Client, items iter.Seq2[Item, error], opts Options) iter.Seq[Result] {
 	if opts.SettleTime <= 0 && c != nil {
 		opts.SettleTime = c.RetryPolicy().SettleTime
@@ -209,15 +221,16 @@ func (r *runner) dispatch(ctx context.Context, j job) {
 	r.jobs <- j
 }
 
-// create makes one item's create under its key, with a context of its own:
-// a create that has started finishes even when the run is cancelled, since
-// cutting it short would leave its outcome unknown. The client's timeout
-// (subkit.WithTimeout) bounds it.
+// create makes one item's create under its key, with a context of its own
+// (see createContext): a create whose request is on its way finishes even
+// when the run is stopped, since cutting it short would leave its outcome
+// unknown; one that has sent nothing yet stops at once.
 func (r *runner) create(ctx context.Context, j job) Result {
 	if ctx.Err() != nil {
 		return notAttempted(j, ctx)
 	}
-	cctx := context.WithoutCancel(ctx)
+	cctx, cut, release := r.createContext(ctx)
+	defer release()
 	res := Result{Index: j.index, Item: j.item, API: j.api}
 	opts := []subkit.CallOption{subkit.WithIdempotencyKey(j.item.Key), subkit.WithResponseInfo(&res.Info)}
 	var err error
@@ -230,7 +243,60 @@ func (r *runner) create(ctx context.Context, j job) Result {
 		res.Dispute, err = r.c.Subscriptions.CreateForDispute(cctx, it.DisputeID, it.Dispute, opts...)
 	}
 	res.Outcome, res.Err = outcomeOf(res.Info, err), err
+	if res.Outcome == Failed && cut() && errors.Is(err, context.Canceled) {
+		// Stopped before its create was sent: nothing was applied, and a
+		// rerun makes it.
+		return notAttempted(j, ctx)
+	}
 	return res
+}
+
+// createContext returns the context of one create, whether the run's stop
+// cut it short, and how to release it. The context does not end when ctx
+// (the run's) does, with one exception: a create that has sent nothing —
+// no request has asked for a connection yet, so it is waiting for its turn
+// on the client's Limiter or for its key in the store — has nothing to
+// lose, and stops at once. A create whose request is on its way gets
+// Options.StopGrace.
+func (r *runner) createContext(ctx context.Context) (context.Context, func() bool, func()) {
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var mu sync.Mutex
+	sending, stopped := false, false
+	var grace *time.Timer
+	// The SDK sends through net/http, which asks for a connection (GetConn)
+	// only once the request may go: after its Limiter, its key, its
+	// Retry-After. The SDK adds its own trace on top; traces compose.
+	cctx = httptrace.WithClientTrace(cctx, &httptrace.ClientTrace{GetConn: func(string) {
+		mu.Lock()
+		sending = true
+		mu.Unlock()
+	}})
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		switch {
+		case !sending:
+			cancel()
+		case r.opts.StopGrace > 0:
+			grace = time.AfterFunc(r.opts.StopGrace, cancel)
+		}
+	})
+	cut := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return stopped && cctx.Err() != nil
+	}
+	release := func() {
+		stop()
+		mu.Lock()
+		if grace != nil {
+			grace.Stop()
+		}
+		mu.Unlock()
+		cancel()
+	}
+	return cctx, cut, release
 }
 
 func failedItem(j job, err error) Result {

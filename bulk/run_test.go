@@ -165,7 +165,7 @@ func TestRunLookUpFailureFailsThePageDefinitely(t *testing.T) {
 	for i, r := range got {
 		assert.Equal(t, bulk.Failed, r.Outcome, "item %d", i)
 		assert.ErrorIs(t, r.Err, subkit.ErrServer)
-		assert.ErrorContains(t, r.Err, "looking up 3 key(s)")
+		assert.ErrorContains(t, r.Err, "looking up the key before creating")
 		assert.False(t, subkit.Classify(r.Err).MayBeApplied, "nothing was sent")
 	}
 	assert.Equal(t, polarTraffic{gets: 4}, trafficOf(f.Requests(subkit.Polar)), "the look-up's four attempts, no create")
