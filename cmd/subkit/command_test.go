@@ -335,5 +335,6 @@ func TestBulkUsageErrors(t *testing.T) {
 	}
 	res := runCommand(t, fakeEnv(), "bulk", "-h")
 	assert.Equal(t, exitOK, res.exit)
-	assert.Contains(t, res.stderr, "usage: subkit bulk")
+	assert.Contains(t, res.stdout, "usage: subkit bulk", "asked-for help goes to stdout")
+	assert.Empty(t, res.stderr)
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -26,72 +29,121 @@ type env struct {
 	client  *subkit.Client
 	fake    *subkittest.Server
 	counter *counter
-	closers []func()
+	shared  *sharedState
 }
 
 func (e *env) close() {
 	e.client.CloseIdleConnections()
 	e.counter.CloseIdleConnections()
-	for _, c := range e.closers {
-		c()
-	}
+	e.shared.close()
 	if e.fake != nil {
 		e.fake.Close()
 	}
 }
 
-// connect makes the client the flags ask for: the fake by default, the
-// server at -base-url, or the real APIs with -live. It returns nil and the
-// exit status when it cannot, having said why on stderr.
-func (c *config) connect(sc *scan, stderr io.Writer) (*env, int) {
+// connect makes the client the flags ask for: the built-in fake by default,
+// the server at -base-url, or the real APIs with -live. It returns nil and
+// the exit status when it cannot, having said why on stderr.
+//
+// The client has no deadline on a whole call (WithTimeout(0)), and -timeout
+// bounds each request instead (RetryPolicy.AttemptTimeout), from when it
+// may go: a paced run queues for its turns on purpose, for as long as the
+// budget makes it, and a wait must never fail an item while the run lives
+// (package bulk's documentation, Pacing). The run's context ends the waits.
+func (c *config) connect(ctx context.Context, sc *scan, stderr io.Writer) (*env, int) {
 	e := &env{counter: newCounter()}
 	opts := []subkit.Option{
 		subkit.WithHTTPClient(&http.Client{Transport: e.counter}),
-		subkit.WithTimeout(c.timeout),
-		subkit.WithRetryPolicy(subkit.RetryPolicy{SettleTime: c.settle}),
+		subkit.WithTimeout(0),
+		subkit.WithRetryPolicy(subkit.RetryPolicy{SettleTime: c.settle, AttemptTimeout: c.timeout}),
 		subkit.WithUserAgent("subkit-bulk/" + subkit.Version),
 	}
-	shared, err := c.shared()
+	shared, err := c.openShared(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "subkit bulk: -redis %s: %v\n", c.redisAddr, err)
-		return nil, 2
+		fmt.Fprintf(stderr, "subkit bulk: %v; nothing was sent\n", err)
+		return nil, exitUsage
 	}
-	e.closers = append(e.closers, shared.close)
+	e.shared = shared
 	opts = append(opts, shared.options...)
+	if shared.where != "" {
+		fmt.Fprintf(stderr, "subkit bulk: sharing the idempotency store and the rate budget through %s\n", shared.where)
+	}
 	if !c.live && c.baseURL == "" {
 		e.fake = subkittest.NewServer()
 		sc.seed(e.fake)
 		if e.client, err = e.fake.Client(opts...); err != nil {
-			e.fake.Close()
 			fmt.Fprintf(stderr, "subkit bulk: %v\n", err)
-			return nil, 2
+			e.close()
+			return nil, exitUsage
 		}
-		fmt.Fprintf(stderr, "subkit bulk: no -live: running against the built-in fake APIs at %s, seeded with what the input names; nothing real is created\n", e.fake.URL())
-		return e, 0
+		fmt.Fprintf(stderr, "subkit bulk: a dry run against the built-in fake APIs at %s, seeded with what the input names: "+
+			"nothing real is created, and the fake is gone when the run ends (\"subkit fake\" serves one that outlives it; -live calls the real APIs)\n", e.fake.URL())
+		return e, exitOK
 	}
-	if why := missingCredentials(sc); why != "" {
+	fakeCreds := c.baseURL != "" && onThisMachine(c.baseURL)
+	if why := missingCredentials(sc, fakeCreds); why != "" {
 		fmt.Fprintf(stderr, "subkit bulk: %s\n", why)
-		return nil, 2
+		e.shared.close()
+		return nil, exitUsage
 	}
 	opts = append([]subkit.Option{subkit.WithEnv()}, opts...)
 	switch {
 	case c.baseURL != "":
 		for _, api := range []subkit.API{subkit.ChatDash, subkit.Chargeflow, subkit.Polar} {
 			opts = append(opts, subkit.WithBaseURL(api, c.baseURL))
+			if fakeCreds && strings.TrimSpace(os.Getenv(credentialVars[api])) == "" {
+				opts = append(opts, fakeCredential(api))
+				if sc.apis[api] {
+					fmt.Fprintf(stderr, "subkit bulk: no %s in the environment: using subkit fake's own, since %s is on this machine\n",
+						credentialVars[api], c.baseURL)
+				}
+			}
 		}
 	case !c.production:
 		opts = append(opts, subkit.WithPolarSandbox())
 	}
 	if e.client, err = subkit.New(opts...); err != nil {
 		fmt.Fprintf(stderr, "subkit bulk: %v\n", err) // never carries a credential
-		return nil, 2
+		e.shared.close()
+		return nil, exitUsage
 	}
-	return e, 0
+	return e, exitOK
+}
+
+// fakeCredential is the option that sets the credential subkit fake (and
+// every subkittest server) accepts for api: public test values, not
+// secrets.
+func fakeCredential(api subkit.API) subkit.Option {
+	switch api {
+	case subkit.ChatDash:
+		return subkit.WithAgencyKey(subkittest.AgencyKey)
+	case subkit.Chargeflow:
+		return subkit.WithChargeflowKey(subkittest.ChargeflowKey)
+	}
+	return subkit.WithOrganizationToken(subkittest.PolarToken)
+}
+
+// onThisMachine reports whether rawURL names a loopback host, where a
+// subkit fake may listen: only there are its credentials offered.
+func onThisMachine(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }
 
 // missingCredentials says which credentials the input needs and the
-// environment lacks, "" when none.
-func missingCredentials(sc *scan) string {
+// environment lacks, "" when none. With fakeCreds, a missing one is the
+// fake's own and is never missing.
+func missingCredentials(sc *scan, fakeCreds bool) string {
+	if fakeCreds {
+		return ""
+	}
 	var missing []string
 	anySet := false
 	for api, v := range credentialVars {

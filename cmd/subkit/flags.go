@@ -19,11 +19,11 @@ type config struct {
 	set                            setFlag
 	report, summary                string
 	concurrency                    int
-	live, production               bool
+	dryRun, live, production       bool
 	baseURL                        string
 	rates                          rateFlag
 	shard                          shardFlag
-	redisAddr, redisName           string
+	store                          storeFlags
 	progress                       string
 	progressEvery, settle, timeout time.Duration
 }
@@ -33,11 +33,14 @@ const bulkUsage = `usage: subkit bulk [flags] FILE
 Makes the subscription create each line of FILE asks for, each exactly once
 under its key, paced at the API's limit, and writes one JSON line per input
 line to the report. FILE is CSV with a header line, or JSON Lines (one object
-a line); "-" reads standard input. Rerunning the same input resumes: what was
-created is replayed, only what is missing is created.
+a line); "-" reads standard input. Flags may come before or after FILE.
+Rerunning the same input resumes: what was created is replayed, only what is
+missing is created.
 
-Without -live it runs against the built-in fake APIs, seeded with what the
-input names: a dry run that creates nothing real.
+Where it sends: by default (-dry-run) the built-in fake APIs, seeded with what
+the input names, which live and die with this run; -base-url a server that
+outlives it, such as "subkit fake" (credentials from the environment, or the
+fake's own on this machine); -live the real APIs.
 
 Columns (CSV) or fields (JSON Lines), named as the APIs name them:
   key                     the idempotency key (another column with -key)
@@ -50,24 +53,24 @@ Columns (CSV) or fields (JSON Lines), named as the APIs name them:
                            pricing_model, status (dates: RFC 3339 or YYYY-MM-DD)
 ChatDash creates are refused: ChatDash stores nothing a create can be found by.
 
+The input is checked as a whole first: a missing column, an empty input or a
+header with no lines under it ends the command (status 2) before anything is
+sent. A line that cannot be read (bad quoting, invalid UTF-8, a bad value) is
+reported failed, and the other lines run.
+
 Exit status: 0 every item created, replayed or reconciled; 1 some item failed
-or conflicted; 2 bad usage or setup, nothing sent; 3 some outcome unknown or
-not attempted (rerun the same input); 130 interrupted (the report is complete;
-rerun to resume).
+or conflicted; 2 bad usage, setup or input, nothing sent; 3 some outcome
+unknown or not attempted (rerun the same input); 130 interrupted (the report
+is complete; rerun to resume).
 
 flags:
 `
 
 // parseFlags reads the flags of subkit bulk. It returns nil and the exit
 // status when the command should end: 0 after -h, 2 on a usage error.
-func parseFlags(args []string, stderr io.Writer) (*config, int) {
+func parseFlags(args []string, stdout, stderr io.Writer) (*config, int) {
 	c := &config{set: setFlag{}, rates: rateFlag{}}
-	fs := flag.NewFlagSet("subkit bulk", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), bulkUsage)
-		fs.PrintDefaults()
-	}
+	fs := flag.NewFlagSet("bulk", flag.ContinueOnError)
 	fs.StringVar(&c.format, "format", "", "input format, csv or jsonl (default: from FILE's extension)")
 	fs.StringVar(&c.key, "key", "key", "the `column` that holds each line's idempotency key")
 	fs.StringVar(&c.keyPrefix, "key-prefix", "", "put `TEXT` in front of every key, e.g. a campaign's name, so that the same input for another product gets other keys")
@@ -76,40 +79,42 @@ func parseFlags(args []string, stderr io.Writer) (*config, int) {
 	fs.StringVar(&c.report, "report", "-", "write the JSON Lines report to `FILE` (- is standard output)")
 	fs.StringVar(&c.summary, "summary", "", "also write the summary as JSON to `FILE`")
 	fs.IntVar(&c.concurrency, "concurrency", 8, "creates in flight at once")
+	fs.BoolVar(&c.dryRun, "dry-run", false, "run against the built-in fake APIs, seeded with what the input names: nothing real is created (the default, without -live and -base-url)")
 	fs.BoolVar(&c.live, "live", false, "call the real APIs with the credentials in CHATDASH_AGENCY_KEY, CHARGEFLOW_API_KEY, POLAR_ACCESS_TOKEN (Polar's sandbox unless -production)")
 	fs.BoolVar(&c.production, "production", false, "with -live, use Polar production instead of its sandbox")
-	fs.StringVar(&c.baseURL, "base-url", "", "send every API's requests to `URL` (a fake such as subkittest, or a proxy), with the credentials in the environment as -live does")
+	fs.StringVar(&c.baseURL, "base-url", "", "send every API's requests to `URL`, such as a \"subkit fake\" or a proxy, with the credentials in the environment (on this machine, the fake's own when the environment has none)")
 	fs.Var(c.rates, "rate", "pace `API=N/DURATION`: at most N requests in any DURATION, e.g. polar=500/1m (repeatable). Default: Polar's published limit on Polar's own servers; nothing elsewhere")
 	fs.Var(&c.shard, "shard", "take only the lines of shard `i/n` (0 ≤ i < n), by a stable hash of the key, to split one input between n processes")
-	fs.StringVar(&c.redisAddr, "redis", "", "share the idempotency store and the rate limiter with other processes through the Redis server at `ADDR` (host:port)")
-	fs.StringVar(&c.redisName, "redis-name", "subkit", "the `name` under which processes sharing -redis share a rate budget: one per token")
+	c.store.register(fs)
 	fs.StringVar(&c.progress, "progress", "auto", "progress display: bar, lines, none, or auto (a bar on a terminal, lines otherwise)")
 	fs.DurationVar(&c.progressEvery, "progress-every", 10*time.Second, "with -progress lines, how often to print one")
 	fs.DurationVar(&c.settle, "settle", subkit.DefaultRetryPolicy().SettleTime, "how long a create may take to become visible to look-ups (the client's RetryPolicy.SettleTime)")
-	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "deadline of each create, retries and look-ups included")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, 0
-		}
-		return nil, 2
+	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "deadline of each request, from when it may go: a wait for a turn on the rate limiter is not counted (0: none)")
+	files, err := parseArgs(fs, bulkUsage, args, stdout, stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return nil, exitOK
+	case err != nil:
+		return nil, exitUsage
+	case len(files) != 1:
+		fmt.Fprintf(stderr, "subkit bulk: want one input FILE (- for standard input), got %d: %s\n"+
+			"run \"subkit bulk -h\" for the flags\n", len(files), clip(strings.Join(files, " "), 200))
+		return nil, exitUsage
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintf(stderr, "subkit bulk: want one input FILE (- for standard input), got %d arguments\n", fs.NArg())
-		fs.Usage()
-		return nil, 2
-	}
-	c.input = fs.Arg(0)
+	c.input = files[0]
 	if err := c.check(); err != nil {
 		fmt.Fprintf(stderr, "subkit bulk: %v\n", err)
-		return nil, 2
+		return nil, exitUsage
 	}
-	return c, 0
+	return c, exitOK
 }
 
 func (c *config) check() error {
 	switch {
 	case c.live && c.baseURL != "":
 		return errors.New("give -live or -base-url, not both")
+	case c.dryRun && (c.live || c.baseURL != ""):
+		return errors.New("-dry-run runs against the built-in fake: give it without -live and -base-url")
 	case c.production && !c.live:
 		return errors.New("-production only makes sense with -live")
 	case c.concurrency < 1:
@@ -124,7 +129,7 @@ func (c *config) check() error {
 	if c.create != "" {
 		c.create = normalCreate(c.create)
 		if c.create != createPolarCustomer && c.create != createPolarExternal && c.create != createChargeflow {
-			return fmt.Errorf("-create %q: want one of %s (ChatDash creates cannot be made in bulk)", c.create, strings.Join(creates, ", "))
+			return fmt.Errorf("-create %q: want one of %s (ChatDash creates cannot be made in bulk)", clip(c.create, 100), strings.Join(creates, ", "))
 		}
 	}
 	return nil
@@ -138,7 +143,7 @@ func (s setFlag) String() string { return "" }
 func (s setFlag) Set(v string) error {
 	col, val, ok := strings.Cut(v, "=")
 	if !ok || strings.TrimSpace(col) == "" {
-		return fmt.Errorf("want column=value, got %q", v)
+		return fmt.Errorf("want column=value, got %q", clip(v, 100))
 	}
 	s[strings.TrimSpace(col)] = val
 	return nil
@@ -157,18 +162,18 @@ func (r rateFlag) String() string { return "" }
 
 func (r rateFlag) Set(v string) error {
 	name, budget, ok := strings.Cut(v, "=")
-	api := subkit.API(strings.ToLower(strings.TrimSpace(name)))
-	if !ok || (api != subkit.Polar && api != subkit.Chargeflow && api != subkit.ChatDash) {
-		return fmt.Errorf("want API=N/DURATION with API polar, chargeflow or chatdash, got %q", v)
+	api, known := apiNamed(name)
+	if !ok || !known {
+		return fmt.Errorf("want API=N/DURATION with API polar, chargeflow or chatdash, got %q", clip(v, 100))
 	}
 	n, d, ok := strings.Cut(budget, "/")
 	events, err := strconv.Atoi(strings.TrimSpace(n))
 	if !ok || err != nil || events < 1 {
-		return fmt.Errorf("want N/DURATION with N a positive whole number, got %q", budget)
+		return fmt.Errorf("want N/DURATION with N a positive whole number, got %q", clip(budget, 100))
 	}
 	per, err := time.ParseDuration(strings.TrimSpace(d))
 	if err != nil || per <= 0 {
-		return fmt.Errorf("want N/DURATION with a positive duration such as 1m or 1s, got %q", budget)
+		return fmt.Errorf("want N/DURATION with a positive duration such as 1m or 1s, got %q", clip(budget, 100))
 	}
 	r[api] = rate{events: events, per: per}
 	return nil
@@ -189,7 +194,7 @@ func (s *shardFlag) Set(v string) error {
 	i, err1 := strconv.Atoi(a)
 	n, err2 := strconv.Atoi(b)
 	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
-		return fmt.Errorf("want i/n with 0 ≤ i < n, got %q", v)
+		return fmt.Errorf("want i/n with 0 ≤ i < n, got %q", clip(v, 100))
 	}
 	s.i, s.n = i, n
 	return nil

@@ -9,7 +9,9 @@ import (
 	"io"
 	"iter"
 	"path/filepath"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // record is one line of input: its line number in the file and its values
@@ -81,8 +83,12 @@ func csvRecords(data []byte) iter.Seq2[record, error] {
 		seen := map[string]bool{}
 		for i, h := range header {
 			h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-			if h == "" || seen[h] {
-				yield(record{line: 1}, fmt.Errorf("%w: line 1: the header's column %d is empty or repeated (%q)", errBadHeader, i+1, h))
+			switch {
+			case !utf8.ValidString(h):
+				yield(record{line: 1}, fmt.Errorf("%w: line 1: the header's column %d is not valid UTF-8 (%s)", errBadHeader, i+1, badUTF8(h)))
+				return
+			case h == "" || seen[h]:
+				yield(record{line: 1}, fmt.Errorf("%w: line 1: the header's column %d is empty or repeated (%q)", errBadHeader, i+1, clip(h, 100)))
 				return
 			}
 			header[i], seen[h] = h, true
@@ -110,10 +116,20 @@ func csvRecords(data []byte) iter.Seq2[record, error] {
 				continue
 			}
 			rec := record{line: line, values: make(map[string]any, len(header))}
+			var problems []*inputError
 			for i, v := range fields {
 				if v = strings.TrimSpace(v); v != "" {
+					if p := checkText(v); p != "" {
+						problems = append(problems, &inputError{line: line, column: header[i], msg: p})
+					}
 					rec.values[header[i]] = v
 				}
+			}
+			if len(problems) > 0 {
+				if !yield(record{line: line}, joinProblems(problems)) {
+					return
+				}
+				continue
 			}
 			if !yield(rec, nil) {
 				return
@@ -159,6 +175,11 @@ func jsonlRecords(data []byte) iter.Seq2[record, error] {
 }
 
 func jsonRecord(line int, text []byte) (record, error) {
+	if !utf8.Valid(text) {
+		// encoding/json would turn each bad byte into U+FFFD without a word,
+		// and the create would be made for another ID than the file's.
+		return record{line: line}, &inputError{line: line, column: fieldAt(text, invalidUTF8At(text)), msg: badUTF8(string(text))}
+	}
 	dec := json.NewDecoder(bytes.NewReader(text))
 	dec.UseNumber()
 	var values map[string]any
@@ -176,10 +197,153 @@ func jsonRecord(line int, text []byte) (record, error) {
 	case err != nil:
 		return record{line: line}, &inputError{line: line, msg: "invalid JSON: " + err.Error()}
 	}
+	var problems []*inputError
 	for k, v := range values {
 		if v == nil || v == "" {
 			delete(values, k) // null and "" are absent, as an empty CSV cell is
+			continue
+		}
+		if p := checkValue(v); p != "" {
+			problems = append(problems, &inputError{line: line, column: k, msg: p})
 		}
 	}
+	if len(problems) > 0 {
+		slices.SortFunc(problems, func(a, b *inputError) int { return strings.Compare(a.column, b.column) })
+		return record{line: line}, joinProblems(problems)
+	}
 	return record{line: line, values: values}, nil
+}
+
+// maxValueBytes bounds one value of the input. No ID is this long, and a
+// create's answer echoes its values: one too large for the SDK to read
+// (4 MiB) would leave the outcome unknown however often the line is rerun.
+const maxValueBytes = 64 << 10
+
+// checkText says what is wrong with a value read from the input, "" if
+// nothing.
+func checkText(v string) string {
+	switch {
+	case !utf8.ValidString(v):
+		return badUTF8(v)
+	case len(v) > maxValueBytes:
+		return fmt.Sprintf("%d bytes, more than the %d a value may have (no ID is that long, and an answer the SDK cannot read leaves the outcome unknown)", len(v), maxValueBytes)
+	}
+	return ""
+}
+
+// checkValue is checkText for a JSON value, strings inside objects and
+// arrays included (metadata).
+func checkValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return checkText(v)
+	case map[string]any:
+		for k, e := range v {
+			if p := checkText(k); p != "" {
+				return "a key: " + p
+			}
+			if p := checkValue(e); p != "" {
+				return p
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if p := checkValue(e); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// invalidUTF8At returns the offset of the first byte of b that is not
+// valid UTF-8, or -1.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// badUTF8 describes where s stops being valid UTF-8, in characters, with
+// the text before it (clipped) so that the line can be found.
+func badUTF8(s string) string {
+	at := invalidUTF8At([]byte(s))
+	if at < 0 {
+		return "valid UTF-8"
+	}
+	return fmt.Sprintf("not valid UTF-8: a bad byte at character %d, after %q", utf8.RuneCountInString(s[:at])+1, clip(lastRunes(s[:at], 20), 80))
+}
+
+// lastRunes is the last n characters of s.
+func lastRunes(s string, n int) string {
+	for i := len(s); i > 0; {
+		_, size := utf8.DecodeLastRuneInString(s[:i])
+		i -= size
+		if n--; n == 0 {
+			return s[i:]
+		}
+	}
+	return s
+}
+
+// fieldAt names the field of a JSON object whose name or value holds the
+// byte at offset at, as far as a tokenizer can tell; "" when it cannot.
+func fieldAt(text []byte, at int) string {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	depth, key, expectKey := 0, "", false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		end := int(dec.InputOffset())
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				depth++
+				expectKey = depth == 1 && t == '{'
+			case '}', ']':
+				depth--
+				expectKey = depth == 1 // a value ended: a key comes next
+			}
+		case string:
+			if depth == 1 && expectKey {
+				key, expectKey = t, false
+				if end > at {
+					return key
+				}
+				continue
+			}
+			if depth == 1 {
+				expectKey = true
+			}
+		default:
+			if depth == 1 {
+				expectKey = true
+			}
+		}
+		if end > at {
+			return key
+		}
+	}
+}
+
+// clip cuts s to at most n bytes, on a character boundary, and says how
+// much was left out: input values are echoed in messages and reports, and
+// a 5 MB value must not make a 5 MB report.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d more bytes)", s[:cut], len(s)-cut)
 }

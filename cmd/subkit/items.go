@@ -108,7 +108,7 @@ func (l *line) integer(col string) int {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		l.fail(col, "want a whole number, got %q", s)
+		l.fail(col, "want a whole number, got %q", clip(s, 100))
 	}
 	return n
 }
@@ -125,7 +125,7 @@ func (l *line) date(col string) time.Time {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t
 	}
-	l.fail(col, "want a date: RFC 3339 (2025-01-31T12:00:00Z) or YYYY-MM-DD, got %q", s)
+	l.fail(col, "want a date: RFC 3339 (2025-01-31T12:00:00Z) or YYYY-MM-DD, got %q", clip(s, 100))
 	return time.Time{}
 }
 
@@ -219,7 +219,7 @@ func (s *schema) item(rec record) (bulk.Item, error) {
 	case createChatDash:
 		l.fail(createColumn, "ChatDash creates cannot be made in bulk: ChatDash stores nothing a create can be found by, so they can be neither keyed nor resumed (make them one at a time with CreateConnect, FindConnect after an unknown outcome)")
 	default:
-		l.fail(createColumn, "unknown create %q: want one of %s", create, strings.Join(creates, ", "))
+		l.fail(createColumn, "unknown create %q: want one of %s", clip(create, 100), strings.Join(creates, ", "))
 	}
 	if len(l.problems) > 0 {
 		return it, joinProblems(l.problems)

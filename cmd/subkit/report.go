@@ -1,12 +1,13 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/subkit-go/subkit"
 	"github.com/subkit-go/subkit/bulk"
@@ -28,41 +29,118 @@ type reportLine struct {
 	// retry_later or look_up.
 	Action       string `json:"action,omitempty"`
 	MayBeApplied bool   `json:"may_be_applied,omitempty"`
+	// EarlierLine is, for a conflict, the line of this input that holds
+	// the key for another create.
+	EarlierLine int `json:"earlier_line,omitempty"`
 }
 
-func lineOf(r bulk.Result) reportLine {
-	l := reportLine{Line: r.Item.Line, Key: r.Item.Key, API: string(r.API), Create: createOf(r.Item),
+// Bounds on what the report echoes of the input and of errors: a 5 MB
+// value must not make a 5 MB report. A key within the SDK's limit (500
+// characters) is never cut.
+const (
+	maxKeyEcho   = 600 // bytes; a longer key is invalid anyway
+	maxErrorEcho = 2000
+)
+
+// lines is what the report knows of the input beyond a result: which lines
+// share a key, and which line made or found each key in this run.
+type lines struct {
+	sc   *scan
+	made map[string]int
+}
+
+func (ls *lines) of(r bulk.Result) reportLine {
+	l := reportLine{Line: r.Item.Line, Key: clipKey(r.Item.Key), API: string(r.API), Create: createOf(r.Item),
 		Outcome: string(r.Outcome), SubscriptionID: r.SubscriptionID(), RequestID: r.Info.RequestID}
+	if r.Outcome.OK() {
+		if _, seen := ls.made[r.Item.Key]; !seen {
+			ls.made[r.Item.Key] = r.Item.Line
+		}
+	}
 	if r.Err != nil {
 		class := subkit.Classify(r.Err)
 		l.Error, l.Action, l.MayBeApplied = r.Err.Error(), string(class.Action), class.MayBeApplied
+		if r.Outcome == bulk.Conflicted {
+			l.EarlierLine = ls.other(r.Item)
+			if l.EarlierLine > 0 {
+				l.Error = fmt.Sprintf("line %d of this input has the same key for another create: %s", l.EarlierLine, l.Error)
+			} else {
+				l.Error = "no other line of this input has the key: it was used before, for another create: " + l.Error
+			}
+		}
+		l.Error = clip(l.Error, maxErrorEcho)
 	}
 	return l
 }
 
-// report writes the JSON Lines report, buffered; flush writes it out.
+// other is the line of this input that holds its key for another create:
+// the line that made or found the key in this run, else the first other
+// line with it; 0 when no other line has it.
+func (ls *lines) other(it bulk.Item) int {
+	if line, ok := ls.made[it.Key]; ok && line != it.Line {
+		return line
+	}
+	if first := ls.sc.firstLine[it.Key]; first != it.Line && first != 0 {
+		return first
+	}
+	for _, line := range ls.sc.sameKey[it.Key] {
+		if line != it.Line {
+			return line
+		}
+	}
+	return 0
+}
+
+// clipKey clips a key longer than the SDK accepts, leaving any valid key
+// whole.
+func clipKey(k string) string {
+	if len(k) <= maxKeyEcho || utf8.RuneCountInString(k) <= 500 {
+		return k
+	}
+	return clip(k, maxKeyEcho)
+}
+
+// report writes the JSON Lines report as results arrive, in batches of
+// whole lines: each write holds complete lines only, so that a process
+// killed at any moment leaves a report of complete lines (a write to a
+// regular file is not torn by a signal; a full disk may leave one partial
+// last line, which nothing reads as a line). flush writes what is
+// buffered; the run calls it every reportEvery, and write when a batch
+// reaches reportBatch bytes.
 type report struct {
-	w   *bufio.Writer
+	w   io.Writer
+	buf bytes.Buffer
 	enc *json.Encoder
 	err error
 }
 
+// How often the report is written out, and how much it buffers at most: a
+// process killed loses at most the results of the last reportEvery.
+const (
+	reportEvery = 100 * time.Millisecond
+	reportBatch = 64 << 10
+)
+
 func newReport(w io.Writer) *report {
-	b := bufio.NewWriter(w)
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	return &report{w: b, enc: enc}
+	r := &report{w: w}
+	r.enc = json.NewEncoder(&r.buf)
+	r.enc.SetEscapeHTML(false)
+	return r
 }
 
-func (r *report) write(res bulk.Result) {
-	if r.err == nil {
-		r.err = r.enc.Encode(lineOf(res))
+func (r *report) write(l reportLine) {
+	if r.err != nil {
+		return
+	}
+	if r.err = r.enc.Encode(l); r.err == nil && r.buf.Len() >= reportBatch {
+		r.flush()
 	}
 }
 
 func (r *report) flush() error {
-	if r.err == nil {
-		r.err = r.w.Flush()
+	if r.err == nil && r.buf.Len() > 0 {
+		_, r.err = r.w.Write(r.buf.Bytes())
+		r.buf.Reset()
 	}
 	return r.err
 }
@@ -80,7 +158,11 @@ type summary struct {
 	RequestsPerItem float64 `json:"requests_per_item"`
 	WallSeconds     float64 `json:"wall_seconds"`
 	Interrupted     bool    `json:"interrupted,omitempty"`
-	ExitCode        int     `json:"exit_code"`
+	// BuiltInFake is, for a run against the built-in fake, the
+	// subscriptions it held per API when the run ended: it is gone with the
+	// process.
+	BuiltInFake map[string]int `json:"built_in_fake,omitempty"`
+	ExitCode    int            `json:"exit_code"`
 }
 
 func newSummary(counts map[bulk.Outcome]int, e *env, otherShards int, wall time.Duration, interrupted bool) *summary {
@@ -103,6 +185,10 @@ func newSummary(counts map[bulk.Outcome]int, e *env, otherShards int, wall time.
 	if ok > 0 {
 		s.RequestsPerItem = float64(total) / float64(ok)
 	}
+	if e.fake != nil {
+		s.BuiltInFake = map[string]int{string(subkit.Polar): len(e.fake.PolarSubscriptions()),
+			string(subkit.Chargeflow): len(e.fake.ChargeflowSubscriptions())}
+	}
 	s.ExitCode = exitCode(counts, interrupted)
 	return s
 }
@@ -111,7 +197,7 @@ func newSummary(counts map[bulk.Outcome]int, e *env, otherShards int, wall time.
 const (
 	exitOK          = 0   // every item created, replayed or reconciled
 	exitFailed      = 1   // some item failed or conflicted: fix the input
-	exitUsage       = 2   // bad usage or setup: nothing was sent
+	exitUsage       = 2   // bad usage, setup or input: nothing was sent
 	exitRerun       = 3   // some outcome unknown or not attempted: rerun the same input
 	exitInterrupted = 130 // stopped by a signal: rerun to resume
 )
@@ -149,8 +235,16 @@ func (s *summary) String() string {
 	if s.OtherShards > 0 {
 		fmt.Fprintf(&b, "; %d line(s) left to other shards", s.OtherShards)
 	}
+	if n := s.Outcomes[string(bulk.NotAttempted)]; n > 0 {
+		fmt.Fprintf(&b, "; %d line(s) not attempted: rerun the same input to make them", n)
+	}
 	if s.Interrupted {
-		b.WriteString("; interrupted: rerun the same input to resume")
+		b.WriteString("; interrupted")
+	}
+	if s.BuiltInFake != nil {
+		fmt.Fprintf(&b, "\nsubkit bulk: the built-in fake held %d Polar and %d Chargeflow subscription(s), and is gone with this run: "+
+			"a rerun starts from nothing. To see a rerun resume, serve a fake that outlives the run (\"subkit fake\") and give -base-url",
+			s.BuiltInFake[string(subkit.Polar)], s.BuiltInFake[string(subkit.Chargeflow)])
 	}
 	return b.String()
 }
