@@ -133,8 +133,8 @@ func runFake(args []string, stdout, stderr io.Writer) int {
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
-	printEnv(stdout, base, token, drawn)
 	describeFake(stderr, base, c, loaded, seeded, ln.Addr())
+	printEnv(stdout, base, token, drawn)
 	saver := startSaver(srv, c.state, stderr)
 
 	select {

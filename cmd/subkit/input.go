@@ -178,7 +178,7 @@ func jsonRecord(line int, text []byte) (record, error) {
 	if !utf8.Valid(text) {
 		// encoding/json would turn each bad byte into U+FFFD without a word,
 		// and the create would be made for another ID than the file's.
-		return record{line: line}, &inputError{line: line, column: fieldAt(text, invalidUTF8At(text)), msg: badUTF8(string(text))}
+		return record{line: line}, &inputError{line: line, column: fieldAt(text, invalidUTF8At(text)), msg: badUTF8(string(text)) + " of the line"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(text))
 	dec.UseNumber()
@@ -270,13 +270,13 @@ func invalidUTF8At(b []byte) int {
 }
 
 // badUTF8 describes where s stops being valid UTF-8, in characters, with
-// the text before it (clipped) so that the line can be found.
+// the text before it (clipped) so that the spot can be found.
 func badUTF8(s string) string {
 	at := invalidUTF8At([]byte(s))
 	if at < 0 {
 		return "valid UTF-8"
 	}
-	return fmt.Sprintf("not valid UTF-8: a bad byte at character %d, after %q", utf8.RuneCountInString(s[:at])+1, clip(lastRunes(s[:at], 20), 80))
+	return fmt.Sprintf("not valid UTF-8: after %q, a bad byte at character %d", clip(lastRunes(s[:at], 20), 80), utf8.RuneCountInString(s[:at])+1)
 }
 
 // lastRunes is the last n characters of s.

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A paced run whose workers queue longer than -timeout for their turns:
+// every line waits and is created. (With the deadline on the whole call,
+// the limiter refused every turn beyond it and those lines failed at once.)
+func TestBulkPacedWaitsAreWaits(t *testing.T) {
+	t.Parallel()
+	fake := startFake(t, "", "-implicit")
+	input, args := users(t, 24)
+	res := runCommand(t, noCredentials(), append([]string{"bulk", "-base-url", fake.url, "-rate", "polar=12/1s",
+		"-timeout", "500ms", "-concurrency", "16", input}, args...)...)
+
+	require.Equal(t, exitOK, res.exit, res.stderr)
+	for _, l := range readReport(t, res.stdout) {
+		assert.Equal(t, "created", l.Outcome, "line %d: %s", l.Line, l.Error)
+	}
+	assert.Len(t, fake.keysHeld(), 24)
+}
+
+// A paced run is interrupted (SIGINT) and killed (SIGKILL) at random moments
+// and rerun each time: each interrupted run returns within 2 s with a
+// complete report (every line once; not_attempted for those not made) and
+// a progress that counts only what ended; each killed run leaves a report
+// of whole lines whose creates the fake holds; the last rerun completes,
+// and the fake holds exactly one subscription per line.
+func TestBulkInterruptedAndKilledRunsResume(t *testing.T) {
+	t.Parallel()
+	const n = 400
+	rnd := chaosRand(t)
+	fake := startFake(t, "", "-implicit", "-read-lag", "polar=50ms-300ms")
+	input, args := users(t, n)
+	args = append(args, "-rate", "polar=100/1s", "-settle", "500ms", "-progress", "bar")
+	dir := t.TempDir()
+
+	for i, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL, syscall.SIGINT, syscall.SIGKILL, syscall.SIGINT} {
+		report := filepath.Join(dir, fmt.Sprintf("report-%d.jsonl", i))
+		before := len(fake.keysHeld())
+		run := startBulk(t, noCredentials(), append([]string{"-base-url", fake.url, "-report", report, input}, args...)...)
+		stderr := run.stderr
+		// The moment: once the run has made some creates (or right away),
+		// then up to half a second more, in whatever state it is then.
+		waitFor := before + rnd.IntN(min(80, n-before+1))
+		for len(fake.keysHeld()) < waitFor && !run.exited() {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(rnd.IntN(500)) * time.Millisecond)
+		signalled := time.Now()
+		_ = run.cmd.Process.Signal(sig) // it may have ended already
+		exit := run.wait()
+		took := time.Since(signalled)
+		lines, partial := readReportFile(t, report)
+		t.Logf("run %d: %v after %d creates, exit %d in %s, %d report lines", i, sig, waitFor, exit, took.Round(time.Millisecond), len(lines))
+		held := fake.keysHeld()
+
+		if exit == exitOK { // the run ended before the signal
+			continue
+		}
+		if sig == syscall.SIGKILL {
+			assert.Equal(t, -1, exit)
+			for _, l := range lines {
+				if l.Outcome == "created" || l.Outcome == "replayed" {
+					assert.Equal(t, 1, held[l.Key], "run %d: line %d reported %s, held once", i, l.Line, l.Outcome)
+				}
+			}
+			continue // at most one partial last line, which readReportFile dropped
+		}
+		assert.Equal(t, exitInterrupted, exit, "run %d: %s", i, stderr)
+		assert.Less(t, took, 2*time.Second, "run %d: Ctrl-C returns within 2 s", i)
+		assert.False(t, partial, "run %d", i)
+		require.Len(t, lines, n, "run %d: every line is in the report", i)
+		ended, notAttempted := 0, 0
+		for _, l := range lines {
+			switch l.Outcome {
+			case "not_attempted":
+				notAttempted++
+				assert.Equal(t, "retry", l.Action)
+			case "created", "replayed":
+				ended++
+				assert.Equal(t, 1, held[l.Key], "run %d: line %d", i, l.Line)
+			default:
+				t.Errorf("run %d: line %d %s: %s", i, l.Line, l.Outcome, l.Error)
+			}
+		}
+		// The bar's last frame counts only what ended, and says what was not.
+		frames := strings.Split(stderr.String(), "\r")
+		last := frames[len(frames)-1]
+		assert.Contains(t, last, fmt.Sprintf("] %d/%d ", ended, n), "run %d: %q", i, last)
+		if notAttempted > 0 {
+			assert.Contains(t, last, fmt.Sprintf("%d not attempted", notAttempted), "run %d", i)
+			assert.Contains(t, stderr.String(), fmt.Sprintf("%d line(s) not attempted: rerun the same input to make them", notAttempted))
+		}
+		checkFrames(t, frames)
+	}
+
+	res := runCommand(t, noCredentials(), append([]string{"bulk", "-base-url", fake.url, input}, args...)...)
+	require.Equal(t, exitOK, res.exit, res.stderr)
+	report := readReport(t, res.stdout)
+	require.Len(t, report, n)
+	keys := fake.keysHeld()
+	require.Len(t, keys, n)
+	for k, c := range keys {
+		require.Equal(t, 1, c, "key %s", k)
+	}
+}
+
+// frameCount reads a bar frame's count and its outcome counts.
+var frameCount = regexp.MustCompile(`\] (\d+)/\d+ +\d+% (.*?)(?: · |\x1b)`)
+
+// checkFrames checks that each frame of the bar was drawn once, with the
+// count its outcomes add up to: a frame drawn twice, once before its count
+// was updated (as the progress bar library did), shows a count and
+// outcomes that disagree.
+func checkFrames(t *testing.T, frames []string) {
+	t.Helper()
+	for _, f := range frames[1:] {
+		m := frameCount.FindStringSubmatch(f)
+		if m == nil {
+			continue
+		}
+		done, _ := strconv.Atoi(m[1])
+		sum := 0
+		for _, part := range strings.Split(m[2], ", ") {
+			if fields := strings.Fields(part); len(fields) == 2 {
+				k, _ := strconv.Atoi(fields[1])
+				sum += k
+			}
+		}
+		assert.Equal(t, done, sum, "frame %q", f)
+	}
+}
