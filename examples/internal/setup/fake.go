@@ -3,7 +3,9 @@ package setup
 import (
 	"fmt"
 	"io"
+	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/subkit-go/subkit"
@@ -82,4 +84,31 @@ func seed(srv *subkittest.Server, apis []subkit.API, ids IDs, refuse bool) {
 			}
 		}
 	}
+}
+
+// startBaseURL points the client at a fake that outlives the run, such as
+// "subkit fake", with the environment's credentials or, where it has none,
+// the fake's own (public test values). The fake must know the IDs: start it
+// with -implicit, or seed them.
+func (f *Flags) startBaseURL(stdout, stderr io.Writer) (*Env, int) {
+	opts := []subkit.Option{subkit.WithEnv(), subkit.WithTimeout(f.timeout), subkit.WithUserAgent(f.userAgent()),
+		subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second})}
+	fakeCredentials := map[subkit.API]subkit.Option{
+		subkit.ChatDash:   subkit.WithAgencyKey(subkittest.AgencyKey),
+		subkit.Chargeflow: subkit.WithChargeflowKey(subkittest.ChargeflowKey),
+		subkit.Polar:      subkit.WithOrganizationToken(subkittest.PolarToken),
+	}
+	for _, api := range f.cfg.APIs {
+		opts = append(opts, subkit.WithBaseURL(api, f.baseURL))
+		if strings.TrimSpace(os.Getenv(credentialVar(api))) == "" {
+			opts = append(opts, fakeCredentials[api])
+		}
+	}
+	client, err := subkit.New(opts...)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", f.fs.Name(), err) // never carries a credential
+		return nil, 2
+	}
+	fmt.Fprintf(stdout, "fake APIs: %s\n", f.baseURL)
+	return &Env{Client: client, IDs: f.ids, Fault: f.fault, apis: f.cfg.APIs}, 0
 }

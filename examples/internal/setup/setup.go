@@ -35,6 +35,7 @@ type Flags struct {
 	fs              *flag.FlagSet
 	cfg             Config
 	live, polarProd bool
+	baseURL         string
 	fault           string
 	timeout         time.Duration
 	ids             IDs
@@ -51,6 +52,7 @@ func Register(fs *flag.FlagSet, cfg Config) *Flags {
 		fmt.Fprintf(fs.Output(), `usage: go run ./examples/%s [flags]
 
 Without -live it runs against subkittest's fake APIs, seeded with the IDs.
+With -base-url it calls a fake that outlives the run ("subkit fake -implicit").
 With -live it calls each API whose credential and IDs are set, and creates
 real subscriptions. Each ID flag defaults to the environment variable named.
 
@@ -66,6 +68,7 @@ flags:
 	if slices.Contains(cfg.APIs, subkit.Polar) {
 		fs.BoolVar(&f.polarProd, f.flagName(subkit.Polar, "production"), false, "with -live, use Polar production instead of its sandbox")
 	}
+	fs.StringVar(&f.baseURL, "base-url", "", "call the fake APIs at `URL`, such as a \"subkit fake -implicit\" that outlives the run, with the credentials in the environment (the fake's own when it has none); the IDs default to the fake's demo ones")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "deadline of each call, retries included")
 	if cfg.Faults {
 		fs.StringVar(&f.fault, "fault", "none", "fake only: the failure to inject, one of "+strings.Join(fakefault.Names(), ", "))
@@ -104,8 +107,11 @@ func (f *Flags) Start(args []string, stdout, stderr io.Writer) (*Env, int) {
 			f.ids.ChatDashAgents = append(f.ids.ChatDashAgents, a)
 		}
 	}
-	if f.live {
+	switch {
+	case f.live:
 		return f.startLive(stdout, stderr)
+	case f.baseURL != "":
+		return f.startBaseURL(stdout, stderr)
 	}
 	return f.startFake(stdout, stderr)
 }
@@ -118,6 +124,10 @@ func (f *Flags) check() error {
 		return fmt.Errorf("unknown -fault %q (one of %s)", f.fault, strings.Join(fakefault.Names(), ", "))
 	case f.live && f.fault != "none":
 		return errors.New("-fault works only against the fake APIs (without -live)")
+	case f.live && f.baseURL != "":
+		return errors.New("give -live or -base-url, not both")
+	case f.baseURL != "" && f.fault != "none":
+		return errors.New("-fault works only against the built-in fake: a subkit fake takes faults through its admin API (POST /_subkit/faults)")
 	case !f.live && f.polarProd:
 		return fmt.Errorf("-%s only makes sense with -live", f.flagName(subkit.Polar, "production"))
 	case f.ids.PolarCustomer != "" && f.ids.PolarExternalCustomer != "":

@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"context"
 	"flag"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/subkit-go/subkit"
+	"github.com/subkit-go/subkit/subkittest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -67,5 +69,39 @@ func TestFakeTakesUnseedableIDs(t *testing.T) {
 	if ids.ChargeflowDispute != "not-hex" || ids.PolarProduct != "not-a-uuid" || ids.PolarCustomer != "nope" ||
 		strings.Join(ids.ChatDashAgents, "|") != "a|b" || ids.ChatDashAccount != "acct_1NXWPnCo6bFb1KQe" {
 		t.Errorf("IDs %+v: want the flags' values, agents split, demo IDs for the rest", ids)
+	}
+}
+
+// -base-url calls a fake that outlives the run (subkit fake, here a
+// subkittest server of the test's): the demo IDs, and the fake's own
+// credentials where the environment has none.
+func TestBaseURLCallsAFakeThatOutlivesTheRun(t *testing.T) {
+	for _, k := range []string{"CHATDASH_AGENCY_KEY", "CHARGEFLOW_API_KEY", "POLAR_ACCESS_TOKEN", "POLAR_PRODUCT_ID", "POLAR_CUSTOMER_ID"} {
+		t.Setenv(k, "")
+	}
+	srv := subkittest.NewServer(subkittest.WithImplicitResources())
+	t.Cleanup(srv.Close)
+	for run := range 2 {
+		env, status, stdout, stderr := start(t, Config{APIs: []subkit.API{subkit.Polar}}, "-base-url", srv.URL())
+		if env == nil {
+			t.Fatalf("Start: status %d, stderr %q", status, stderr)
+		}
+		if env.Fake != nil || stdout != "fake APIs: "+srv.URL()+"\n" {
+			t.Errorf("fake %v, stdout %q", env.Fake, stdout)
+		}
+		_, err := env.Client.Subscriptions.CreateForCustomer(context.Background(), &subkit.CustomerSubscriptionParams{
+			ProductID: env.IDs.PolarProduct, CustomerID: env.IDs.PolarCustomer})
+		if err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		if n := len(srv.PolarSubscriptions()); n != run+1 {
+			t.Errorf("the fake holds %d subscription(s) after run %d", n, run)
+		}
+	}
+	for _, args := range [][]string{{"-base-url", srv.URL(), "-live"}, {"-base-url", srv.URL(), "-fault", "reset"}} {
+		env, status, _, stderr := start(t, Config{APIs: []subkit.API{subkit.Polar}, Faults: true}, args...)
+		if env != nil || status != 2 || !strings.Contains(stderr, "-base-url") && !strings.Contains(stderr, "admin API") {
+			t.Errorf("%v: status %d, stderr %q", args, status, stderr)
+		}
 	}
 }
