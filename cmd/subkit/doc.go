@@ -1,6 +1,52 @@
 // Command subkit is subkit for people who do not write Go.
 //
+//	subkit fake [flags]
 //	subkit bulk [flags] FILE
+//	subkit version
+//
+// Install it from a clone (the module is not published yet):
+//
+//	git clone https://github.com/subkit-go/subkit && cd subkit
+//	go install ./cmd/subkit    # into $(go env GOPATH)/bin
+//
+// # subkit fake
+//
+// serves fake ChatDash, Chargeflow and Polar APIs (package subkittest) on one
+// port, like stripe-mock, so that runs, shards, a service's instances and
+// programs in any language can share one fake. It listens on 127.0.0.1:12121
+// unless -addr says otherwise (a port alone, ":8080", stays on loopback),
+// prints on stdout the shell lines that point a program at it
+// (SUBKIT_FAKE_URL, the three credentials it accepts, the admin token), and
+// serves until Ctrl-C or SIGTERM, when it finishes the requests in flight.
+//
+// Like the real APIs it knows nothing it was not given: seed it with
+// -polar-product, -polar-customer, -polar-external-customer,
+// -chargeflow-dispute, -chatdash-account, -chatdash-client,
+// -chatdash-product, or a -seed FILE of JSON; or take every well-formed ID
+// for an existing object with -implicit. -read-lag api=MIN-MAX hides each
+// create from look-ups for a while, as Polar's read replica does; -rate
+// api=N/DURATION limits an API as it does (Polar: fixed windows, an empty
+// 429, Retry-After of the whole window). -state FILE keeps what it holds
+// across restarts: loaded at start, saved every second while it changes,
+// and at the end.
+//
+// Its admin API, under /_subkit/, answers only requests with
+// "Authorization: Bearer <admin token>" (SUBKIT_FAKE_ADMIN_TOKEN, drawn at
+// start unless the environment sets it):
+//
+//	GET  /_subkit/state                        what it holds, per API, as JSON
+//	GET  /_subkit/requests?api=polar           the requests it received, credentials redacted
+//	POST /_subkit/reset                        forget every subscription, request and queued fault
+//	POST /_subkit/faults                       {"api":"polar","fault":"close_after_handling","count":1,"on":["create"]}
+//	POST /_subkit/seed                         more seeds, in -seed FILE's format
+//
+// Faults are subkittest's, by name: respond and respond_after_handling
+// ("status", "body"), rate_limited ("retry_after"), delay, commit_late and
+// read_lag ("delay": "2s"), close_before_handling, close_after_handling,
+// malformed_body, oversized_body ("size", "declare_length"); "header" adds
+// headers to the answer.
+//
+// # subkit bulk
 //
 // makes the subscription create each line of FILE asks for — a Polar
 // customer by Polar ID or by your own ID, the subscription behind a
@@ -33,57 +79,75 @@
 // ChatDash stores nothing a create can be found by, so they can be neither
 // keyed nor resumed.
 //
-// A line that cannot be read (a bad quote, a missing value, a bad date, an
-// unknown create) is reported failed with its line and column, and the other
-// lines still run.
+// The input is read as a whole before anything is sent. A problem of the
+// whole — a header that cannot be read, a column a create needs that the
+// header lacks (or, in JSON Lines, that no line has), no line at all, a
+// header with nothing under it — is said once, and the command ends with
+// status 2. A line that cannot be read (a bad quote, a missing value, a bad
+// date, an unknown create, invalid UTF-8, a value over 64 KiB) is reported
+// failed with its line and column, and the other lines still run. Values
+// are echoed clipped, so that a huge value never makes a huge report.
 //
 // # Where it sends
 //
-// Without -live it runs against the built-in fake APIs (package subkittest),
+// By default (-dry-run says so by name) it runs against built-in fake APIs,
 // seeded with every product, customer and dispute the input names: a dry
-// run that creates nothing real. -live calls the real APIs with the
-// credentials in CHATDASH_AGENCY_KEY, CHARGEFLOW_API_KEY and
+// run that creates nothing real, whose fake is gone when the run ends (the
+// summary says what it held). -base-url sends every API's requests to a
+// server that outlives the run — a subkit fake, a proxy — with the
+// credentials in the environment; on this machine, an API whose credential
+// the environment lacks gets subkit fake's own. -live calls the real APIs
+// with the credentials in CHATDASH_AGENCY_KEY, CHARGEFLOW_API_KEY and
 // POLAR_ACCESS_TOKEN, Polar's sandbox unless -production is given; a
-// credential missing for the input's creates ends the command with status
-// 2 before anything is sent. -base-url sends every API's requests to
-// another server (a fake that outlives one run, a proxy) with the same
-// credentials.
+// credential missing for the input's creates ends the command with status 2
+// before anything is sent.
 //
 // Polar's own servers are paced to Polar's published limit by default;
-// -rate api=N/DURATION paces an API at N requests in any DURATION.
+// -rate api=N/DURATION paces an API at N requests in any DURATION. A wait
+// for a turn is a wait: it never fails a line while the run goes on, however
+// long the budget makes it (-timeout bounds each request from when it may
+// go, not the wait before it).
 //
 // # Fleets
 //
 // -shard i/n takes only the lines whose key hashes (bulk.Shard) to shard i
 // of n, so that n processes split one input; a line whose key cannot be read
-// is reported by shard 0. -redis host:port makes the processes share one
+// is reported by shard 0. -redis URL makes the processes share one
 // idempotency store and one rate budget (named by -redis-name: one per
-// token).
+// token): redis://[user:password@]host:port[/db], rediss://… for TLS, or
+// host:port; SUBKIT_REDIS_URL gives it without putting a password on the
+// command line. No output ever shows the password.
 //
 // # Report and summary
 //
-// One JSON object per input line, in the order they finish:
+// One JSON object per input line, in the order they finish, written as
+// they finish in batches of whole lines (a killed run leaves complete lines
+// only, bar perhaps one cut short, which a rerun ignores: it writes its
+// report anew):
 //
 //	{"line":2,"key":"user-1","api":"polar","create":"polar-external-customer","outcome":"created","subscription_id":"…","request_id":"…"}
 //	{"line":7,"key":"user-6","outcome":"failed","error":"bulk: invalid item: line 7, column product_id: is required (…)","action":"fix"}
+//	{"line":9,"key":"user-1","outcome":"conflicted","earlier_line":2,"error":"line 2 of this input has the same key for another create: …","action":"fix"}
 //
 // outcome is created, replayed, reconciled, conflicted, failed, unknown or
 // not_attempted; action is subkit.Classify's advice for the error (fix,
 // retry, retry_later, look_up) and may_be_applied says whether the create
-// may have happened. The summary — items per outcome, requests per API, 429
-// answers, wall time — is printed on stderr at the end, and written as JSON
-// with -summary FILE.
+// may have happened. The progress counts the lines that ended; the summary —
+// items per outcome, what was not attempted, requests per API, 429 answers,
+// wall time — is printed on stderr at the end, and written as JSON with
+// -summary FILE.
 //
 // # Stopping and exit status
 //
-// Ctrl-C (or SIGTERM) stops cleanly: no new line starts, the creates in
-// flight finish, every line not started is reported not_attempted, and the
-// report is written; a second Ctrl-C ends the process at once. Either way,
-// rerunning the same input resumes.
+// Ctrl-C (or SIGTERM) stops cleanly, within about a second: no new line
+// starts, waits for a turn end at once, a create already sent has a second
+// to finish (one cut short then is reported unknown), every line not made is
+// reported not_attempted, and the report is written; a second Ctrl-C ends
+// the process at once. Either way, rerunning the same input resumes.
 //
 //	0    every line created, replayed or reconciled
 //	1    some line failed or conflicted: fix those lines (the report says how) and rerun
-//	2    bad usage or setup (flags, unreadable input, missing credential): nothing was sent
+//	2    bad usage, setup or input (flags, the input as a whole, a missing credential): nothing was sent
 //	3    some outcome unknown or not attempted: rerun the same input
 //	130  interrupted: the report lists every line; rerun to resume
 package main

@@ -206,3 +206,30 @@ func TestFakeRefusesWhatItCannotServe(t *testing.T) {
 	assert.Equal(t, exitUsage, res.exit)
 	assert.Contains(t, res.stderr, "address already in use")
 }
+
+// Three processes split one input (-shard) and run at once against one
+// subkit fake: each line made once, by one of them.
+func TestFakeServesShardsAtOnce(t *testing.T) {
+	t.Parallel()
+	fake := startFake(t, "", "-implicit")
+	input, args := users(t, 300)
+	runs := make([]*bulkProcess, 3)
+	for i := range runs {
+		runs[i] = startBulk(t, noCredentials(), append([]string{"-base-url", fake.url, "-shard", fmt.Sprintf("%d/3", i), input}, args...)...)
+	}
+	seen := map[string]bool{}
+	for i, run := range runs {
+		require.Equal(t, exitOK, run.wait(), "shard %d: %s", i, run.stderr)
+		for _, l := range readReport(t, run.stdout.String()) {
+			require.False(t, seen[l.Key], "key %s in two shards", l.Key)
+			seen[l.Key] = true
+			assert.Equal(t, "created", l.Outcome)
+		}
+	}
+	assert.Len(t, seen, 300)
+	keys := fake.keysHeld()
+	assert.Len(t, keys, 300)
+	for k, n := range keys {
+		assert.Equal(t, 1, n, "key %s", k)
+	}
+}
