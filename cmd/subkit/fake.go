@@ -340,10 +340,9 @@ type lagRange struct{ min, max time.Duration }
 func (l lagFlag) String() string { return "" }
 
 func (l lagFlag) Set(v string) error {
-	name, spec, ok := strings.Cut(v, "=")
-	api, known := apiNamed(name)
-	if !ok || !known {
-		return fmt.Errorf("want API=MIN[-MAX] with API polar, chargeflow or chatdash, got %q", clip(v, 100))
+	api, spec, err := perAPI(v, "MIN[-MAX]")
+	if err != nil {
+		return err
 	}
 	lo, hi, ranged := strings.Cut(spec, "-")
 	minLag, err1 := time.ParseDuration(strings.TrimSpace(lo))
@@ -356,6 +355,17 @@ func (l lagFlag) Set(v string) error {
 	}
 	l[api] = lagRange{minLag, maxLag}
 	return nil
+}
+
+// perAPI reads a flag value API=SETTING, and returns the API and the
+// setting; form names the setting's form in the error.
+func perAPI(v, form string) (subkit.API, string, error) {
+	name, setting, ok := strings.Cut(v, "=")
+	api, known := apiNamed(name)
+	if !ok || !known {
+		return "", "", fmt.Errorf("want API=%s with API polar, chargeflow or chatdash, got %q", form, clip(v, 100))
+	}
+	return api, setting, nil
 }
 
 // apiNamed reads an API's name as the flags take it.

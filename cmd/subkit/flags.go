@@ -161,10 +161,9 @@ type rateFlag map[subkit.API]rate
 func (r rateFlag) String() string { return "" }
 
 func (r rateFlag) Set(v string) error {
-	name, budget, ok := strings.Cut(v, "=")
-	api, known := apiNamed(name)
-	if !ok || !known {
-		return fmt.Errorf("want API=N/DURATION with API polar, chargeflow or chatdash, got %q", clip(v, 100))
+	api, budget, err := perAPI(v, "N/DURATION")
+	if err != nil {
+		return err
 	}
 	n, d, ok := strings.Cut(budget, "/")
 	events, err := strconv.Atoi(strings.TrimSpace(n))
