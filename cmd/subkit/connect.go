@@ -33,7 +33,9 @@ type env struct {
 }
 
 func (e *env) close() {
-	e.client.CloseIdleConnections()
+	if e.client != nil {
+		e.client.CloseIdleConnections()
+	}
 	e.counter.CloseIdleConnections()
 	e.shared.close()
 	if e.fake != nil {

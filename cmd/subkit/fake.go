@@ -135,27 +135,31 @@ func runFake(args []string, stdout, stderr io.Writer) int {
 
 	describeFake(stderr, base, c, loaded, seeded, ln.Addr())
 	printEnv(stdout, base, token, drawn)
-	saver := startSaver(srv, c.state, stderr)
+	saver := startSaver(srv, c.state, loaded >= 0, stderr)
 
+	code = exitOK
 	select {
 	case <-ctx.Done():
 	case err := <-served:
-		fmt.Fprintf(stderr, "subkit fake: %v\n", err)
+		fmt.Fprintf(stderr, "subkit fake: serving: %v\n", err)
+		code = exitFailed
 	}
 	stop()
 	fmt.Fprintln(stderr, "subkit fake: stopping: finishing the requests in flight")
 	shutdown(hs, srv)
-	code = exitOK
 	if err := saver.stop(); err != nil {
 		fmt.Fprintf(stderr, "subkit fake: -state %s: saving: %v\n", c.state, err)
 		code = exitFailed
 	}
 	held := fmt.Sprintf("%d Polar, %d Chargeflow and %d ChatDash subscription(s)",
 		len(srv.PolarSubscriptions()), len(srv.ChargeflowSubscriptions()), len(srv.ChatDashSubscriptions()))
-	if c.state != "" && code == exitOK {
-		fmt.Fprintf(stderr, "subkit fake: stopped; it held %s, saved in %s for the next start\n", held, c.state)
-	} else {
+	switch {
+	case c.state == "":
 		fmt.Fprintf(stderr, "subkit fake: stopped; it held %s, now gone (-state FILE keeps them)\n", held)
+	case saver.failed:
+		fmt.Fprintf(stderr, "subkit fake: stopped; it held %s, not saved\n", held)
+	default:
+		fmt.Fprintf(stderr, "subkit fake: stopped; it held %s, saved in %s for the next start\n", held, c.state)
 	}
 	return code
 }
@@ -256,19 +260,26 @@ func loadState(srv *subkittest.Server, path string) (int, error) {
 // saver writes the state to its file every saveEvery while it changes, and
 // once more when stopped.
 type saver struct {
-	srv   *subkittest.Server
-	path  string
-	mark  string
-	done  chan struct{}
-	ended chan struct{}
+	srv    *subkittest.Server
+	path   string
+	mark   string
+	failed bool // the last save failed
+	done   chan struct{}
+	ended  chan struct{}
 }
 
 // saveEvery is how often the state is saved while it changes: a fake
 // killed outright loses at most that much.
 const saveEvery = time.Second
 
-func startSaver(srv *subkittest.Server, path string, stderr io.Writer) *saver {
+// startSaver starts saving srv's state to path (nothing when path is "").
+// A state just loaded from path is not written again until it changes; a
+// new one is written at the first save.
+func startSaver(srv *subkittest.Server, path string, loaded bool, stderr io.Writer) *saver {
 	s := &saver{srv: srv, path: path, done: make(chan struct{}), ended: make(chan struct{})}
+	if loaded {
+		s.mark = srv.StateMark()
+	}
 	if path == "" {
 		close(s.ended)
 		return s
@@ -298,7 +309,9 @@ func (s *saver) stop() error {
 	}
 	close(s.done)
 	<-s.ended
-	return s.save()
+	err := s.save()
+	s.failed = err != nil
+	return err
 }
 
 // save writes the state when it changed since the last save, to a file
