@@ -14,6 +14,7 @@ type callSettings struct {
 	// tells an empty one from none.
 	looked    []*Subscription
 	hasLooked bool
+	replace   bool // WithReplaceExisting
 }
 
 // collectCallOptions gathers a call's options at its very start.
@@ -28,6 +29,16 @@ func collectCallOptions(opts []CallOption) callSettings {
 		}
 	}
 	return *cs
+}
+
+// WithReplaceExisting lets a keyed Chargeflow create (WithIdempotencyKey)
+// replace the subscription its dispute already holds from another create
+// (another source_id). Without it such a create is refused before anything
+// is sent (ErrDisputeHasSubscription), because a dispute holds one
+// subscription and a second create silently replaces the first. Unkeyed
+// creates are not checked: they replace, as the API does.
+func WithReplaceExisting() CallOption {
+	return CallOption{apply: func(cs *callSettings) { cs.replace = true }}
 }
 
 // finish ends a public method: it reports info to the caller's ResponseInfo

@@ -1,6 +1,8 @@
 package subkit
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -45,6 +47,10 @@ type apiConfig struct {
 	base    string // scheme://host[:port][/prefix], no trailing slash
 	cred    secret
 	limiter Limiter // nil: not paced
+	// target names where this API's requests go, for idempotency records:
+	// the API, the base URL and a hash of the credential (never the
+	// credential itself).
+	target string
 	// header is a request's header; see requestHeaders. It is behind a func
 	// for the reason secret is: it carries the credential, and no printer
 	// shows a func's contents.
@@ -253,13 +259,17 @@ func WithUserAgent(product string) Option {
 // WithIdempotencyStore makes keyed creates (WithIdempotencyKey) take their
 // key in s and record their result there, so that calls with one key never
 // run their creates at the same time and a later call replays the recorded
-// result (design rule 10). By default every Client has its own MemoryStore;
-// give every Client of a fleet one shared store (subkitredis.NewStore) to
-// make the guarantee hold across processes. A nil store is an error.
+// result. By default every Client of the process shares one MemoryStore (so
+// two Clients of one process never create one key twice; records carry
+// their target, so Clients of different targets never replay each other's
+// creates); give every Client of a fleet one shared store
+// (subkitredis.NewStore, subkitsql.NewStore) to make the guarantee hold
+// across processes. A Client given a store uses only that one. A nil store
+// is an error.
 func WithIdempotencyStore(s IdempotencyStore) Option {
 	return Option{func(st *settings) error {
 		if s == nil {
-			return errors.New("WithIdempotencyStore: the store is nil (the default is a MemoryStore per Client)")
+			return errors.New("WithIdempotencyStore: the store is nil (the default is the process's MemoryStore)")
 		}
 		st.store = s
 		return nil
@@ -324,7 +334,7 @@ func New(opts ...Option) (*Client, error) {
 
 	c := &Client{policy: s.policy, timeout: s.timeout, logger: s.logger, store: s.store, lease: s.lease}
 	if c.store == nil {
-		c.store = NewMemoryStore()
+		c.store = defaultStore()
 	}
 	c.Subscriptions = &SubscriptionsService{client: c}
 	c.userAgent = "subkit-go/" + Version
@@ -350,6 +360,7 @@ func New(opts ...Option) (*Client, error) {
 			configured++
 		}
 		cfg.limiter = defaultLimiter(api, cfg.base)
+		cfg.target = targetOf(api, cfg.base, cfg.cred)
 		cfg.header = requestHeaders(spec, c.userAgent, cfg.cred, s.httpClient == nil)
 		if s.limiterSet[spec.index] {
 			cfg.limiter = s.limiters[spec.index]
@@ -414,4 +425,13 @@ func (c *Client) api(api API) *apiConfig {
 		return nil
 	}
 	return &c.apis[spec.index]
+}
+
+// targetOf names where api's requests go, for idempotency records (a record
+// of another target never replays): the API, the base URL and the first
+// 16 hex digits of a SHA-256 of the credential — enough to tell two
+// credentials apart, nothing to recover one from.
+func targetOf(api API, base string, cred secret) string {
+	sum := sha256.Sum256([]byte("subkit target\x00" + cred.reveal()))
+	return string(api) + " " + base + " cred:" + hex.EncodeToString(sum[:8])
 }

@@ -30,8 +30,6 @@ type request struct {
 	query  string // encoded, without "?"
 	body   any    // marshalled as JSON when non-nil
 	create bool   // a create may be applied without its response arriving
-	// keyed is set for a keyed create (rule 9): how to find it again.
-	keyed *keyedCreate
 }
 
 // jsonBody is a request body of fixed shape that writes its own JSON, byte
@@ -58,6 +56,12 @@ func withPhase(ctx context.Context, p phase) context.Context {
 	return context.WithValue(ctx, phaseKey{}, p)
 }
 
+// inPhase reports whether ctx's requests belong to p.
+func inPhase(ctx context.Context, p phase) bool {
+	got, _ := ctx.Value(phaseKey{}).(phase)
+	return got == p
+}
+
 func phaseOf(ctx context.Context, r *request) phase {
 	if p, ok := ctx.Value(phaseKey{}).(phase); ok {
 		return p
@@ -68,15 +72,30 @@ func phaseOf(ctx context.Context, r *request) phase {
 	return phaseRead
 }
 
-// do is the one path every call takes: credential, headers, the retry policy,
-// exactly-once reconciliation, response bounds, error decoding and the typed
-// result, decoded into out. It returns what it learned of the call, error or
-// not, for the caller's ResponseInfo.
+// do is the one path every call takes that is not a keyed create: prepare,
+// then send under the retry policy, decoding the typed result into out. It
+// returns what it learned of the call, error or not, for the caller's
+// ResponseInfo. Keyed creates go through createOnce, which wraps the same
+// two steps in the exactly-once protocol.
 func (c *Client) do(ctx context.Context, r *request, out any) (ResponseInfo, error) {
 	info := ResponseInfo{API: r.api}
+	ctx, cancel, tr, err := c.prepare(ctx, r)
+	if err != nil {
+		return info, err
+	}
+	defer cancel()
+	err = c.send(ctx, r, tr, out, &info, c.policy.RetryAmbiguous)
+	return info, err
+}
+
+// prepare checks the call can be made (a credential, a live context),
+// encodes the body, bounds ctx by the client's timeout (call cancel when
+// done) and describes the request for the transport.
+func (c *Client) prepare(ctx context.Context, r *request) (context.Context, context.CancelFunc, *transport.Request, error) {
 	cfg := c.api(r.api)
+	noop := func() {}
 	if !cfg.cred.isSet() {
-		return info, fmt.Errorf("subkit: %s: no credential configured (use %s, or %s with WithEnv): %w",
+		return ctx, noop, nil, fmt.Errorf("subkit: %s: no credential configured (use %s, or %s with WithEnv): %w",
 			r.api, cfg.spec.optionName, cfg.spec.envVar, ErrMissingCredential)
 	}
 	var body []byte
@@ -85,17 +104,16 @@ func (c *Client) do(ctx context.Context, r *request, out any) (ResponseInfo, err
 	} else if r.body != nil {
 		var err error
 		if body, err = json.Marshal(r.body); err != nil {
-			return info, &ValidationError{API: r.api, Fields: []FieldError{{Message: "cannot be encoded as JSON: " + err.Error(), Code: "invalid"}}}
+			return ctx, noop, nil, &ValidationError{API: r.api, Fields: []FieldError{{Message: "cannot be encoded as JSON: " + err.Error(), Code: "invalid"}}}
 		}
 	}
 	if ctx.Err() != nil {
-		return info, &transportError{api: r.api, method: r.method, path: r.path, err: ctx.Err()}
+		return ctx, noop, nil, &transportError{api: r.api, method: r.method, path: r.path, err: ctx.Err()}
 	}
+	cancel := noop
 	if dl, ok := ctx.Deadline(); c.timeout > 0 && (!ok || time.Until(dl) > c.timeout) {
 		// The caller's own earlier deadline already bounds the call.
-		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
 	}
 	tr := &transport.Request{
 		Method:   r.method,
@@ -110,13 +128,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) (ResponseInfo, err
 		tr.LogAttrs = []slog.Attr{slog.String("api", string(r.api)), slog.String("method", r.method), slog.String("path", r.path),
 			slog.String("phase", string(phaseOf(ctx, r)))}
 	}
-	if r.keyed != nil {
-		keyed := info // on the heap for the protocol's state; info stays on the stack
-		err := c.createOnce(ctx, r, tr, out, &keyed)
-		return keyed, err
-	}
-	err := c.send(ctx, r, tr, out, &info, c.policy.RetryAmbiguous)
-	return info, err
+	return ctx, cancel, tr, nil
 }
 
 // send runs the request until it has a response it can use, or the call's

@@ -56,6 +56,12 @@ var (
 	// different create (another product, customer, dispute or source_id).
 	// Nothing was sent; definite.
 	ErrIdempotencyConflict = errors.New("subkit: idempotency key used for a different create")
+	// ErrDisputeHasSubscription: a keyed Chargeflow create found its
+	// dispute already holding the subscription of another create (another
+	// source_id), which a create would replace. Nothing was sent; definite.
+	// errors.As gives *DisputeOccupiedError, naming the one it holds;
+	// WithReplaceExisting replaces it instead.
+	ErrDisputeHasSubscription = errors.New("subkit: the dispute already holds another subscription")
 	// ErrStoreUnavailable: a keyed create could not reach its idempotency
 	// store (WithIdempotencyStore) to take its key, so it sent nothing rather
 	// than create without the guard. Definite; retry later.
@@ -349,4 +355,46 @@ func unreadableResponse(api API, info ResponseInfo, create bool, body []byte, ca
 	return &APIError{API: api, StatusCode: info.StatusCode, Message: "the response could not be read",
 		RequestID: info.RequestID, Attempts: info.Attempts, Body: body,
 		mayBeApplied: create, readOnly: !create, cause: cause}
+}
+
+// leaseLostError is a keyed create that stopped because its lock's lease
+// was no longer proven to hold (a failed extension, a store that stopped
+// answering): another holder may have the key, so nothing more was sent.
+// Every attempt it made before is known not to have been applied, so it is
+// definite. It matches ErrLockLost and ErrNotSent.
+type leaseLostError struct {
+	api      API
+	attempts int
+	err      error
+}
+
+func (e *leaseLostError) Error() string {
+	return fmt.Sprintf("subkit: %s: nothing was sent: %v", e.api, e.err)
+}
+
+func (e *leaseLostError) Unwrap() error { return e.err }
+
+func (e *leaseLostError) Is(target error) bool { return target == ErrNotSent }
+
+// DisputeOccupiedError is a keyed Chargeflow create refused because its
+// dispute already holds another create's subscription. It matches
+// ErrDisputeHasSubscription and ErrNotSent.
+type DisputeOccupiedError struct {
+	// DisputeID is the dispute, as the call named it.
+	DisputeID string
+	// Existing is the subscription the dispute holds.
+	Existing *DisputeSubscription
+}
+
+func (e *DisputeOccupiedError) Error() string {
+	id, src := "", ""
+	if e.Existing != nil {
+		id, src = e.Existing.ID, e.Existing.SourceID
+	}
+	return fmt.Sprintf("subkit: chargeflow: dispute %s already holds subscription %s (source_id %q) from another create; "+
+		"nothing was sent (WithReplaceExisting replaces it)", e.DisputeID, id, src)
+}
+
+func (e *DisputeOccupiedError) Is(target error) bool {
+	return target == ErrDisputeHasSubscription || target == ErrNotSent
 }
