@@ -155,7 +155,7 @@ func (o *onceCall) free(ctx context.Context) {
 
 // unlock releases the lock and leaves the record as it stands.
 func (o *onceCall) unlock(ctx context.Context) {
-	o.finishLock(ctx, o.lock.Unlock)
+	o.finishLock(ctx, func(ctx context.Context) error { return o.lock.Unlock(ctx) })
 }
 
 // finishLock stops the keep-alive and runs the last store call, bounded by
@@ -170,18 +170,21 @@ func (o *onceCall) finishLock(ctx context.Context, fn func(ctx context.Context) 
 	}
 }
 
-// bounded runs fn with a context of its own that outlives ctx by at most
-// a third of the lease, and waits for it only while ctx lives: a store that
+// bounded runs fn and waits for it only while ctx lives: a store that
 // stops answering never holds the call past its context or WithTimeout.
-// With tie, fn's context also ends with ctx (a lock or a mark is no use
-// after the call); without, fn finishes in the background (a record must
-// follow what was sent). If ctx ends first, bounded returns ctx's error;
+// With tie, fn's context ends with ctx (a lock or a mark is no use after
+// the call); without, it outlives ctx by at most a third of the lease, so
+// that fn finishes in the background (a record must follow what was sent). If ctx ends first, bounded returns ctx's error;
 // late, if set, runs after an abandoned fn that succeeded.
 func (o *onceCall) bounded(ctx context.Context, tie bool, fn func(ctx context.Context) error, late func()) error {
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.c.lease/3)
+	var sctx context.Context
+	var cancel context.CancelFunc
 	if tie {
+		sctx, cancel = context.WithCancel(context.WithoutCancel(ctx))
 		stop := context.AfterFunc(ctx, cancel)
 		defer stop()
+	} else {
+		sctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), o.c.lease/3)
 	}
 	var mu sync.Mutex
 	abandoned := false

@@ -118,7 +118,9 @@ func (m *MemoryStore) Lock(ctx context.Context, key string, req LockRequest) (Id
 			k.holder, k.leaseEnd, k.released = s.nextToken, now.Add(req.Lease), make(chan struct{})
 			rec := m.record(k, now)
 			if rec == nil && req.Claim != nil {
-				m.save(s, key, k, req.Claim, req.ClaimTTL, now)
+				claim := *req.Claim
+				claim.Pending = true
+				m.save(s, key, k, &claim, req.ClaimTTL, now)
 			}
 			lock := &memoryLock{m: m, s: s, key: key, token: k.holder}
 			s.mu.Unlock()

@@ -25,7 +25,7 @@ func (c *resultCodec) encode(b []byte) []byte {
 	var out bytes.Buffer
 	w, _ := c.writers.Get().(*flate.Writer)
 	if w == nil {
-		w, _ = flate.NewWriterDict(&out, flate.BestSpeed, c.dict) // the level is valid: no error
+		w, _ = flate.NewWriterDict(&out, 2, c.dict) // level 2: BestSpeed (1) ignores the dictionary; the level is valid, no error
 	} else {
 		w.Reset(&out)
 	}

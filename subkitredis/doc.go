@@ -113,7 +113,7 @@
 // "polar:order-1"), a Store with prefix p writes two Redis keys:
 //
 //	p{k}:lock   the holder's token, expiring with the lease
-//	p{k}:rec    the record's JSON, expiring with the record's TTL
+//	p{k}:record a hash: rec, the record's JSON; sent, its pending send time in ms on Redis's clock; expiring with the record's TTL
 //
 // with '%', '{' and '}' in k written as %25, %7B and %7D, so that {k} is the
 // Redis Cluster hash tag of both: they land in one slot, and the scripts
