@@ -361,7 +361,7 @@ func unreadableResponse(api API, info ResponseInfo, create bool, body []byte, ca
 // was no longer proven to hold (a failed extension, a store that stopped
 // answering): another holder may have the key, so nothing more was sent.
 // Every attempt it made before is known not to have been applied, so it is
-// definite. It matches ErrLockLost and ErrNotSent.
+// definite. It matches ErrLockLost.
 type leaseLostError struct {
 	api      API
 	attempts int
@@ -374,7 +374,6 @@ func (e *leaseLostError) Error() string {
 
 func (e *leaseLostError) Unwrap() error { return e.err }
 
-func (e *leaseLostError) Is(target error) bool { return target == ErrNotSent }
 
 // DisputeOccupiedError is a keyed Chargeflow create refused because its
 // dispute already holds another create's subscription. It matches

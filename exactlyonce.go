@@ -113,7 +113,7 @@ func (o *onceCall) run(ctx context.Context, tr *transport.Request) error {
 		case err == nil:
 			o.release(ctx, o.result(info.StatusCode, info.RequestID))
 			return nil
-		case errors.Is(err, ErrLockLost) && errors.Is(err, ErrNotSent):
+		case errors.Is(err, ErrLockLost) && !errors.Is(err, ErrOutcomeUnknown):
 			// The lease is gone: another holder may have the key, so this
 			// call sends nothing more. Every earlier attempt of it is known
 			// not to have been applied, so that is definite.
@@ -178,6 +178,15 @@ func (o *onceCall) take(ctx context.Context) (done bool, err error) {
 	tookAt := time.Now()
 	o.lock = lock
 	o.fence = newFence(start, lease)
+	if tookAt.Sub(start) > lease/4 {
+		// Lock waited for another holder: when the store gave this call its
+		// lease is only known to be after start, so prove it afresh. (A key
+		// taken at once costs no extra round trip.)
+		ext := time.Now()
+		if err := o.bounded(ctx, true, func(sctx context.Context) error { return lock.Extend(sctx, lease) }, nil); err == nil {
+			o.fence.extended(ext, lease)
+		}
+	}
 	o.stopKeepAlive = o.keepAlive(ctx)
 	if rec != nil && rec.Target != o.target {
 		rec = nil // another target's record: not this create's, and not ours to delete

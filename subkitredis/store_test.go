@@ -390,7 +390,7 @@ func TestCorruptRecordIsAnErrorAndFreesTheKey(t *testing.T) {
 	srv := redistest.NewServer(t)
 	s := subkitredis.NewStore(srv.Client())
 	ctx := testCtx(t)
-	require.NoError(t, srv.Client().Set(ctx, "subkit:idem:{polar:k}:record", "not json", time.Hour).Err())
+	require.NoError(t, srv.Client().HSet(ctx, "subkit:idem:{polar:k}:record", "rec", "not json").Err())
 
 	_, _, err := s.Lock(ctx, "polar:k", subkit.LockRequest{Lease: long})
 	var syntax *json.SyntaxError
