@@ -374,7 +374,6 @@ func (e *leaseLostError) Error() string {
 
 func (e *leaseLostError) Unwrap() error { return e.err }
 
-
 // DisputeOccupiedError is a keyed Chargeflow create refused because its
 // dispute already holds another create's subscription. It matches
 // ErrDisputeHasSubscription and ErrNotSent.
