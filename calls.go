@@ -57,7 +57,7 @@ func finish[T any](cs callSettings, info ResponseInfo, out *T, err error) (*T, e
 // WithIdempotencyKey makes a create happen at most once under key — across
 // retries, across calls that overlap (an HTTP client retrying while the
 // first request still runs), across the processes sharing an idempotency
-// store, and across restarts (design rules 9–12). The call takes the key in
+// store, and across restarts. The call takes the key in
 // the client's store (WithIdempotencyStore) before it sends anything, waiting
 // while another call holds it; replays what an earlier call created
 // (OutcomeReplayed, from the store's record, or found by a key-only look-up

@@ -291,7 +291,7 @@ func WithIdempotencyLease(d time.Duration) Option {
 }
 
 // WithRateLimiter makes every request to api — creates, look-ups, and each
-// retry — wait on l first (design rule 13); a nil l turns pacing off. By
+// retry — wait on l first; a nil l turns pacing off. By
 // default Polar's own servers are paced to their published limit
 // (PolarRateLimit a minute in production, PolarSandboxRateLimit in the
 // sandbox) by a NewLimiter of the Client's own, so that one Client never

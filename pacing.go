@@ -8,7 +8,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Limiter paces an API's requests (design rule 13): every request to the
+// Limiter paces an API's requests: every request to the
 // API, creates and look-ups and each of their retries, first waits on it.
 // Wait blocks until a request may be sent, or returns an error when ctx ends
 // first (then nothing is sent, and the wait counts as no attempt).
