@@ -39,6 +39,7 @@ type Client struct {
 	sender    transport.Sender
 	store     IdempotencyStore
 	lease     time.Duration // of a keyed create's lock in store
+	now       func() time.Time
 }
 
 // apiConfig is where one API lives, the credential it takes and what paces it.
@@ -76,6 +77,7 @@ type settings struct {
 	product    string
 	store      IdempotencyStore
 	lease      time.Duration
+	now        func() time.Time
 	limiters   [numAPIs]Limiter
 	limiterSet [numAPIs]bool // WithRateLimiter was given, nil included
 }
@@ -276,6 +278,24 @@ func WithIdempotencyStore(s IdempotencyStore) Option {
 	}}
 }
 
+// WithClock gives the client the clock it measures its own waits with:
+// how long since a create was sent, how much of a lease is left. It is for
+// tests (a fleet of clients whose clocks disagree, a skewed process): the
+// SDK never compares one process's clock with another's — what it compares
+// across processes it reads from the store's clock — so a clock that is
+// off by a constant changes nothing. now must move forward as real time
+// does (time.Now plus an offset); a nil now is an error. The default is
+// time.Now, whose monotonic reading ignores steps of the wall clock.
+func WithClock(now func() time.Time) Option {
+	return Option{func(s *settings) error {
+		if now == nil {
+			return errors.New("WithClock: the clock is nil")
+		}
+		s.now = now
+		return nil
+	}}
+}
+
 // WithIdempotencyLease sets how long a keyed create's lock in the
 // idempotency store lasts unless the SDK extends it (it does, every third of
 // d, while the call runs): a process that dies holding a key blocks the key
@@ -318,7 +338,7 @@ func WithRateLimiter(api API, l Limiter) Option {
 // without one fails with ErrMissingCredential before anything is sent. New
 // returns an error, never panics, on an invalid option.
 func New(opts ...Option) (*Client, error) {
-	s := settings{policy: DefaultRetryPolicy(), timeout: defaultTimeout, lease: DefaultLockLease}
+	s := settings{policy: DefaultRetryPolicy(), timeout: defaultTimeout, lease: DefaultLockLease, now: time.Now}
 	var errs []error
 	for _, opt := range opts {
 		if opt.apply == nil {
@@ -332,7 +352,7 @@ func New(opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("subkit: %w", errors.Join(errs...))
 	}
 
-	c := &Client{policy: s.policy, timeout: s.timeout, logger: s.logger, store: s.store, lease: s.lease}
+	c := &Client{policy: s.policy, timeout: s.timeout, logger: s.logger, store: s.store, lease: s.lease, now: s.now}
 	if c.store == nil {
 		c.store = defaultStore()
 	}

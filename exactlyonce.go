@@ -108,7 +108,7 @@ func (o *onceCall) run(ctx context.Context, tr *transport.Request) error {
 	c, r, info := o.c, o.r, o.info
 	for {
 		err := c.send(withPhase(ctx, phaseCreate), r, tr, o.out, info, false)
-		failedAt := time.Now()
+		failedAt := o.c.now()
 		switch {
 		case err == nil:
 			o.release(ctx, o.result(info.StatusCode, info.RequestID))
@@ -160,7 +160,7 @@ func fingerprint(r *request, body []byte) string {
 func (o *onceCall) take(ctx context.Context) (done bool, err error) {
 	lease := o.c.lease
 	claim := o.pending()
-	start := time.Now()
+	start := o.c.now()
 	var lock IdempotencyLock
 	var rec *IdempotencyRecord
 	err = o.bounded(ctx, true, func(sctx context.Context) error {
@@ -175,14 +175,14 @@ func (o *onceCall) take(ctx context.Context) (done bool, err error) {
 	if err != nil {
 		return true, o.storeFailed(ctx, "taking the key", err)
 	}
-	tookAt := time.Now()
+	tookAt := o.c.now()
 	o.lock = lock
-	o.fence = newFence(start, lease)
+	o.fence = newFence(o.c.now, start, lease)
 	if tookAt.Sub(start) > lease/4 {
 		// Lock waited for another holder: when the store gave this call its
 		// lease is only known to be after start, so prove it afresh. (A key
 		// taken at once costs no extra round trip.)
-		ext := time.Now()
+		ext := o.c.now()
 		if err := o.bounded(ctx, true, func(sctx context.Context) error { return lock.Extend(sctx, lease) }, nil); err == nil {
 			o.fence.extended(ext, lease)
 		}
@@ -254,10 +254,10 @@ func (o *onceCall) settle(ctx context.Context, since time.Time) (match, Response
 	deadline := since.Add(o.c.policy.SettleTime + o.slack())
 	wait := min(250*time.Millisecond, o.c.policy.SettleTime/4)
 	for {
-		if err := sleep(ctx, min(wait, time.Until(deadline))); err != nil {
+		if err := sleep(ctx, min(wait, deadline.Sub(o.c.now()))); err != nil {
 			return notFound, ResponseInfo{API: o.r.api}, err
 		}
-		last := !time.Now().Before(deadline)
+		last := !o.c.now().Before(deadline)
 		m, info, err := o.k.find(ctx)
 		if err != nil || m == found || last {
 			if m != found {

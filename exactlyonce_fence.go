@@ -36,14 +36,15 @@ type onceCall struct {
 // confirmed plus the lease — the store's lease began after that start, so
 // it ends later — and is lost for good once an extension fails.
 type fence struct {
+	now    func() time.Time
 	mu     sync.Mutex
 	until  time.Time
 	lost   bool
 	margin time.Duration
 }
 
-func newFence(start time.Time, lease time.Duration) *fence {
-	return &fence{until: start.Add(lease), margin: lease / 4}
+func newFence(now func() time.Time, start time.Time, lease time.Duration) *fence {
+	return &fence{now: now, until: start.Add(lease), margin: lease / 4}
 }
 
 func (f *fence) extended(start time.Time, lease time.Duration) {
@@ -64,7 +65,7 @@ func (f *fence) lose() {
 func (f *fence) holds() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return !f.lost && time.Until(f.until) > f.margin
+	return !f.lost && f.until.Sub(f.now()) > f.margin
 }
 
 // errLeaseLost stops an attempt whose lease is not proven to hold.
@@ -81,8 +82,8 @@ func (o *onceCall) gate(ctx context.Context) error {
 	if !o.fence.holds() {
 		return errLeaseLost
 	}
-	if o.markedAt.IsZero() || time.Since(o.markedAt) > o.slack() {
-		start := time.Now()
+	if o.markedAt.IsZero() || o.c.now().Sub(o.markedAt) > o.slack() {
+		start := o.c.now()
 		err := o.bounded(ctx, true, func(sctx context.Context) error { return o.lock.Save(sctx, o.pending(), RecordTTL) }, nil)
 		if err != nil {
 			if isLockLost(err) {
@@ -115,7 +116,7 @@ func (o *onceCall) keepAlive(ctx context.Context) (stop func(ctx context.Context
 			case <-quit:
 				return
 			case <-t.C:
-				start := time.Now()
+				start := o.c.now()
 				ectx, cancel := context.WithTimeout(bg, lease/3)
 				err := o.lock.Extend(ectx, lease)
 				cancel()
