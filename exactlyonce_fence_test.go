@@ -323,3 +323,41 @@ func TestTwoClientsOfOneProcessShareTheDefaultStore(t *testing.T) {
 	assert.Len(t, srv.PolarSubscriptions(), 1, "one create for the process")
 	assert.ElementsMatch(t, []subkit.Outcome{subkit.OutcomeCreated, subkit.OutcomeReplayed, subkit.OutcomeReplayed, subkit.OutcomeReplayed}, outcomes)
 }
+
+// A's first attempt draws a 429 with Retry-After 1 s; its second is
+// applied, its answer lost, and A's timeout ends it while the lagging
+// look-ups cannot see it yet: unknown, record pending. The mark must be
+// the second attempt's, made right before it went, not the first's: B,
+// calling at once, settles from there, sees the create once the lag has
+// passed, and replays it. The control has no 429.
+func TestSendingMarkIsTheLastAttempts(t *testing.T) {
+	for _, throttled := range []bool{false, true} {
+		t.Run(map[bool]string{false: "control: no 429", true: "a 429 first"}[throttled], func(t *testing.T) {
+			t.Parallel()
+			srv := subkittest.NewServer(subkittest.WithReadLag(subkit.Polar, 400*time.Millisecond, 400*time.Millisecond))
+			t.Cleanup(srv.Close)
+			product, customer := srv.AddPolarProduct(subkittest.PolarProduct{}), srv.AddPolarCustomer(subkittest.PolarCustomer{})
+			store := subkit.NewMemoryStore()
+			p := fastPolicy()
+			p.SettleTime = 600 * time.Millisecond
+			timeout := 300 * time.Millisecond
+			if throttled {
+				srv.InjectFault(subkit.Polar, 1, subkittest.RateLimited("1").On(subkittest.OpCreate))
+				timeout += time.Second
+			}
+			srv.InjectFault(subkit.Polar, 1, subkittest.CloseAfterHandling().On(subkittest.OpCreate))
+			a, err := srv.Client(subkit.WithRetryPolicy(p), subkit.WithTimeout(timeout), subkit.WithIdempotencyStore(store))
+			require.NoError(t, err)
+			b, err := srv.Client(subkit.WithRetryPolicy(p), subkit.WithIdempotencyStore(store))
+			require.NoError(t, err)
+			params := &subkit.CustomerSubscriptionParams{ProductID: product, CustomerID: customer}
+			_, err = a.Subscriptions.CreateForCustomer(context.Background(), params, subkit.WithIdempotencyKey("mark-1"))
+			require.ErrorIs(t, err, subkit.ErrOutcomeUnknown)
+			var info subkit.ResponseInfo
+			_, err = b.Subscriptions.CreateForCustomer(context.Background(), params, subkit.WithIdempotencyKey("mark-1"), subkit.WithResponseInfo(&info))
+			require.NoError(t, err)
+			assert.Len(t, srv.PolarSubscriptions(), 1, "one subscription")
+			assert.Equal(t, subkit.OutcomeReplayed, info.Outcome)
+		})
+	}
+}
