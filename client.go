@@ -100,7 +100,7 @@ func withCredential(api API, key string) Option {
 	return Option{func(s *settings) error {
 		spec, _ := specFor(api)
 		if err := checkCredential(key); err != nil {
-			return fmt.Errorf("%s: %w", spec.optionName, err)
+			return fmt.Errorf("%s: %w", spec.CredentialOption, err)
 		}
 		s.creds[spec.index] = newSecret(key)
 		return nil
@@ -189,7 +189,7 @@ func isLoopback(host string) bool {
 func WithPolarSandbox() Option {
 	return Option{func(s *settings) error {
 		spec, _ := specFor(Polar)
-		s.bases[spec.index] = polarSandboxBase
+		s.bases[spec.index] = spec.SandboxBaseURL
 		return nil
 	}}
 }
@@ -364,14 +364,14 @@ func New(opts ...Option) (*Client, error) {
 	configured := 0
 	for _, api := range allAPIs() {
 		spec, _ := specFor(api)
-		cfg := apiConfig{spec: spec, base: spec.defaultBase, cred: s.creds[spec.index]}
+		cfg := apiConfig{spec: spec, base: spec.BaseURL, cred: s.creds[spec.index]}
 		if s.bases[spec.index] != "" {
 			cfg.base = s.bases[spec.index]
 		}
 		if !cfg.cred.isSet() && s.useEnv {
-			if v := strings.TrimSpace(os.Getenv(spec.envVar)); v != "" {
+			if v := strings.TrimSpace(os.Getenv(spec.EnvVar)); v != "" {
 				if err := checkCredential(v); err != nil {
-					return nil, fmt.Errorf("subkit: WithEnv: %s: %w", spec.envVar, err)
+					return nil, fmt.Errorf("subkit: WithEnv: %s: %w", spec.EnvVar, err)
 				}
 				cfg.cred = newSecret(v)
 			}
@@ -440,11 +440,12 @@ func (c Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String()))
 func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 func (c *Client) api(api API) *apiConfig {
-	spec, ok := specFor(api)
-	if !ok {
-		return nil
+	for i := range c.apis {
+		if c.apis[i].spec.API == api {
+			return &c.apis[i]
+		}
 	}
-	return &c.apis[spec.index]
+	return nil
 }
 
 // targetOf names where api's requests go, for idempotency records (a record

@@ -96,7 +96,7 @@ func (c *Client) prepare(ctx context.Context, r *request) (context.Context, cont
 	noop := func() {}
 	if !cfg.cred.isSet() {
 		return ctx, noop, nil, fmt.Errorf("subkit: %s: no credential configured (use %s, or %s with WithEnv): %w",
-			r.api, cfg.spec.optionName, cfg.spec.envVar, ErrMissingCredential)
+			r.api, cfg.spec.CredentialOption, cfg.spec.EnvVar, ErrMissingCredential)
 	}
 	var body []byte
 	if jb, ok := r.body.(jsonBody); ok {
@@ -267,7 +267,7 @@ func requestHeaders(spec apiSpec, userAgent string, cred secret, owned bool) fun
 			h.Set(spec.versionHeader, spec.version)
 		}
 		if cred.isSet() {
-			h.Set(spec.credHeader, spec.credPrefix+cred.reveal())
+			h.Set(spec.CredentialHeader, spec.CredentialPrefix+cred.reveal())
 		}
 		hs[i] = h
 	}

@@ -19,12 +19,6 @@ type Limiter interface {
 	Wait(ctx context.Context) error
 }
 
-// Polar's published limits, per organization: requests per minute.
-const (
-	PolarRateLimit        = 500 // production
-	PolarSandboxRateLimit = 100 // sandbox
-)
-
 // NewLimiter returns a Limiter for one process that lets at most events
 // requests through in any window of length per — so also in every fixed
 // window of that length, however the server aligns its windows, as Polar's
@@ -47,23 +41,24 @@ func NewLimiter(events int, per time.Duration) *rate.Limiter {
 	return rate.NewLimiter(rate.Limit(float64(events-burst)/window.Seconds()), burst)
 }
 
-// defaultLimiter paces Polar's own servers to their published limit, so that
-// one Client running creates flat out never draws Polar's 429 (whose
-// Retry-After is the whole minute). Other hosts (a fake, a proxy) and the
-// other APIs, which publish no limit, are not paced by default.
+// defaultLimiter paces an API's own servers to their published limits (the
+// API table's Rates: Polar's), so that one Client running creates flat out
+// never draws Polar's 429, whose Retry-After is the whole minute. Other
+// hosts (a fake, a proxy) and the APIs that publish no limit are not paced
+// by default.
 func defaultLimiter(api API, base string) Limiter {
-	if api != Polar {
+	spec, ok := specFor(api)
+	if !ok {
 		return nil
 	}
 	u, err := url.Parse(base)
 	if err != nil {
 		return nil
 	}
-	switch u.Hostname() {
-	case "api.polar.sh":
-		return NewLimiter(PolarRateLimit, time.Minute)
-	case "sandbox-api.polar.sh":
-		return NewLimiter(PolarSandboxRateLimit, time.Minute)
+	for _, r := range spec.Rates {
+		if u.Hostname() == r.Host {
+			return NewLimiter(r.Events, r.Per)
+		}
 	}
 	return nil
 }
