@@ -40,7 +40,7 @@ func TestAPITable(t *testing.T) {
 
 func TestAPIForPath(t *testing.T) {
 	for path, want := range map[string]subkit.API{
-		"/v1/public/accounts/acct_1/subscriptions": subkit.ChatDash, // the longest prefix wins over Polar's /v1/
+		"/v1/public/accounts/acct_1/subscriptions":   subkit.ChatDash, // the longest prefix wins over Polar's /v1/
 		"/public/2025-04-01/disputes/x/subscription": subkit.Chargeflow,
 		"/v1/subscriptions/":                         subkit.Polar,
 		"/v1/webhooks/deliveries":                    subkit.Polar,
