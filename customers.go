@@ -453,6 +453,3 @@ var keyFilterName = url.QueryEscape("metadata[" + reservedMetadataKey + "]")
 func keyQuery(batch []string) url.Values {
 	return url.Values{"metadata[" + reservedMetadataKey + "]": batch}
 }
-
-// missingID reports a response without the subscription's ID: see decodeSuccess.
-func (s *Subscription) missingID() bool { return s.ID == "" }

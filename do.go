@@ -137,7 +137,7 @@ func (c *Client) prepare(ctx context.Context, r *request) (context.Context, cont
 // be read is sent again, like any failed read: it cannot change anything.
 func (c *Client) send(ctx context.Context, r *request, tr *transport.Request, out any, info *ResponseInfo, retryAmbiguous bool) error {
 	for {
-		res := c.sender.Send(ctx, tr, c.policy.transport(c.policy.MaxAttempts-info.Attempts, retryAmbiguous))
+		res := c.sender.Send(ctx, tr, c.policy.transport(c.attemptsLeft(info), retryAmbiguous))
 		info.Attempts += res.Attempts
 		info.StatusCode, info.RequestID = res.Status, res.RequestID
 		if res.Err != nil {
@@ -159,13 +159,18 @@ func (c *Client) send(ctx context.Context, r *request, tr *transport.Request, ou
 			}
 			return nil
 		}
-		if r.create || info.Attempts >= c.policy.MaxAttempts || ctx.Err() != nil {
+		if r.create || c.attemptsLeft(info) <= 0 || ctx.Err() != nil {
 			// The body is the server's: it may quote the credential back.
 			return unreadableResponse(r.api, *info, r.create, transport.ScrubBytes(bounded(res.Body), tr.Secret),
 				transport.Scrub(cause, tr.Secret))
 		}
 	}
 }
+
+// attemptsLeft is what remains of the call's budget of attempts: the one
+// place that counts it (RetryPolicy.MaxAttempts, of which info.Attempts are
+// spent; each look-up has a budget of its own).
+func (c *Client) attemptsLeft(info *ResponseInfo) int { return c.policy.MaxAttempts - info.Attempts }
 
 func decodeSuccess(res *transport.Result, out any) error {
 	switch {
@@ -243,42 +248,4 @@ func (c *Client) url(cfg *apiConfig, r *request) string {
 		u += "?" + r.query
 	}
 	return u
-}
-
-// requestHeaders makes, once, the two headers of a request to the API —
-// without a body and with one: Accept, User-Agent, the version header,
-// Content-Type with a body, and the credential when one is set — and returns
-// the function that picks one. With the SDK's own transport (owned) every
-// request shares them: nothing below do writes to a request's header
-// (net/http's transport and go-retryablehttp only read it), and building a
-// map per call was ~0.7 µs and two allocations of a small create's client
-// work. A caller's client gets a copy per request, since its transport might
-// add a header in place.
-func requestHeaders(spec apiSpec, userAgent string, cred secret, owned bool) func(hasBody bool) http.Header {
-	var hs [2]http.Header
-	for i := range hs {
-		h := http.Header{}
-		h.Set("Accept", "application/json")
-		h.Set("User-Agent", userAgent)
-		if i == 1 {
-			h.Set("Content-Type", "application/json")
-		}
-		if spec.versionHeader != "" {
-			h.Set(spec.versionHeader, spec.version)
-		}
-		if cred.isSet() {
-			h.Set(spec.CredentialHeader, spec.CredentialPrefix+cred.reveal())
-		}
-		hs[i] = h
-	}
-	return func(hasBody bool) http.Header {
-		h := hs[0]
-		if hasBody {
-			h = hs[1]
-		}
-		if !owned {
-			h = h.Clone()
-		}
-		return h
-	}
 }

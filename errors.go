@@ -225,27 +225,6 @@ func (e *ValidationError) Error() string {
 // Is reports whether target is ErrInvalidParams.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalidParams }
 
-// AmbiguousMatchError is FindConnect's answer when it cannot tell which
-// subscription, if any, the create made. It matches ErrAmbiguousMatch.
-type AmbiguousMatchError struct {
-	API API
-	// Candidates are the subscriptions that could be the create's.
-	Candidates []*ConnectSubscription
-}
-
-// Error names the candidates.
-func (e *AmbiguousMatchError) Error() string {
-	ids := make([]string, len(e.Candidates))
-	for i, c := range e.Candidates {
-		ids[i] = c.ID
-	}
-	return fmt.Sprintf("subkit: %s: %d subscriptions could be the create's, and nothing tells them apart: %s",
-		e.API, len(e.Candidates), strings.Join(ids, ", "))
-}
-
-// Is reports whether target is ErrAmbiguousMatch.
-func (e *AmbiguousMatchError) Is(target error) bool { return target == ErrAmbiguousMatch }
-
 // transportError is a call that ended without a usable response: a connection
 // failure, a timeout, a cancellation. It wraps the cause, so
 // errors.Is(err, context.DeadlineExceeded) holds, and ErrOutcomeUnknown when

@@ -14,10 +14,6 @@ import (
 	"github.com/subkit-go/subkit/internal/transport"
 )
 
-// reservedMetadataKey is where a keyed Polar create keeps its key, so that a
-// look-up can find the create again.
-const reservedMetadataKey = "subkit_idempotency_key"
-
 // match is what a look-up of a keyed create found.
 type match int
 
@@ -107,7 +103,7 @@ func (c *Client) createOnce(ctx context.Context, r *request, k *keyedCreate, out
 func (o *onceCall) run(ctx context.Context, tr *transport.Request) error {
 	c, r, info := o.c, o.r, o.info
 	for {
-		err := c.send(withPhase(ctx, phaseCreate), r, tr, o.out, info, false)
+		err := c.send(ctx, r, tr, o.out, info, false)
 		failedAt := o.c.now()
 		switch {
 		case err == nil:
@@ -137,7 +133,7 @@ func (o *onceCall) run(ctx context.Context, tr *transport.Request) error {
 			return nil
 		}
 		c.warn(ctx, r, "subkit: ambiguous create proven not applied", err)
-		if info.Attempts >= c.policy.MaxAttempts {
+		if c.attemptsLeft(info) <= 0 {
 			o.free(ctx) // proven not applied: the key is free again
 			return provenNotApplied(err)
 		}
