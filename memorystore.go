@@ -219,7 +219,9 @@ func (l *memoryLock) held(now time.Time) *memoryKey {
 	return k
 }
 
-func (l *memoryLock) Extend(_ context.Context, lease time.Duration) error {
+// whileHeld runs fn with the shard's lock held and the key's state, if l
+// still holds it; ErrLockLost if not.
+func (l *memoryLock) whileHeld(fn func(k *memoryKey, now time.Time)) error {
 	l.s.mu.Lock()
 	defer l.s.mu.Unlock()
 	now := l.m.now()
@@ -227,33 +229,23 @@ func (l *memoryLock) Extend(_ context.Context, lease time.Duration) error {
 	if k == nil {
 		return ErrLockLost
 	}
-	k.leaseEnd = now.Add(lease)
+	fn(k, now)
 	return nil
+}
+
+func (l *memoryLock) Extend(_ context.Context, lease time.Duration) error {
+	return l.whileHeld(func(k *memoryKey, now time.Time) { k.leaseEnd = now.Add(lease) })
 }
 
 func (l *memoryLock) Save(_ context.Context, rec *IdempotencyRecord, ttl time.Duration) error {
-	l.s.mu.Lock()
-	defer l.s.mu.Unlock()
-	now := l.m.now()
-	k := l.held(now)
-	if k == nil {
-		return ErrLockLost
-	}
-	l.m.save(l.s, l.key, k, rec, ttl, now)
-	return nil
+	return l.whileHeld(func(k *memoryKey, now time.Time) { l.m.save(l.s, l.key, k, rec, ttl, now) })
 }
 
 func (l *memoryLock) Release(_ context.Context, rec *IdempotencyRecord, ttl time.Duration) error {
-	l.s.mu.Lock()
-	defer l.s.mu.Unlock()
-	now := l.m.now()
-	k := l.held(now)
-	if k == nil {
-		return ErrLockLost
-	}
-	l.m.save(l.s, l.key, k, rec, ttl, now)
-	l.unlock(k)
-	return nil
+	return l.whileHeld(func(k *memoryKey, now time.Time) {
+		l.m.save(l.s, l.key, k, rec, ttl, now)
+		l.unlock(k)
+	})
 }
 
 func (l *memoryLock) Unlock(context.Context) error {
