@@ -14,6 +14,7 @@ type callSettings struct {
 	// tells an empty one from none.
 	looked    []*Subscription
 	hasLooked bool
+	replace   bool // WithReplaceExisting
 }
 
 // collectCallOptions gathers a call's options at its very start.
@@ -28,6 +29,16 @@ func collectCallOptions(opts []CallOption) callSettings {
 		}
 	}
 	return *cs
+}
+
+// WithReplaceExisting lets a keyed Chargeflow create (WithIdempotencyKey)
+// replace the subscription its dispute already holds from another create
+// (another source_id). Without it such a create is refused before anything
+// is sent (ErrDisputeHasSubscription), because a dispute holds one
+// subscription and a second create silently replaces the first. Unkeyed
+// creates are not checked: they replace, as the API does.
+func WithReplaceExisting() CallOption {
+	return CallOption{apply: func(cs *callSettings) { cs.replace = true }}
 }
 
 // finish ends a public method: it reports info to the caller's ResponseInfo
@@ -46,7 +57,7 @@ func finish[T any](cs callSettings, info ResponseInfo, out *T, err error) (*T, e
 // WithIdempotencyKey makes a create happen at most once under key — across
 // retries, across calls that overlap (an HTTP client retrying while the
 // first request still runs), across the processes sharing an idempotency
-// store, and across restarts (design rules 9–12). The call takes the key in
+// store, and across restarts. The call takes the key in
 // the client's store (WithIdempotencyStore) before it sends anything, waiting
 // while another call holds it; replays what an earlier call created
 // (OutcomeReplayed, from the store's record, or found by a key-only look-up

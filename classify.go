@@ -71,6 +71,8 @@ func Classify(err error) ErrorClass {
 			Reason: "the create may have been applied"}
 	case errors.Is(err, ErrIdempotencyConflict):
 		return ErrorClass{Action: ActionFix, HTTPStatus: http.StatusConflict, Reason: "the key belongs to another create"}
+	case errors.Is(err, ErrDisputeHasSubscription):
+		return ErrorClass{Action: ActionFix, HTTPStatus: http.StatusConflict, Reason: "the dispute holds another create's subscription"}
 	case errors.Is(err, ErrAmbiguousMatch):
 		return ErrorClass{Action: ActionFix, HTTPStatus: http.StatusConflict, Reason: "several subscriptions match: decide by hand"}
 	case errors.Is(err, ErrInvalidParams):
@@ -89,6 +91,8 @@ func Classify(err error) ErrorClass {
 			c.RetryAfter = apiErr.RetryAfter
 		}
 		return c
+	case errors.Is(err, ErrLockLost):
+		return ErrorClass{Action: ActionRetry, HTTPStatus: http.StatusServiceUnavailable, Reason: "the idempotency lease was lost, nothing more sent"}
 	case errors.Is(err, ErrStoreUnavailable):
 		return ErrorClass{Action: ActionRetryLater, HTTPStatus: http.StatusServiceUnavailable, Reason: "the idempotency store is unavailable, nothing sent"}
 	case errors.Is(err, ErrServer):

@@ -1,6 +1,8 @@
 package subkit
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,6 +39,7 @@ type Client struct {
 	sender    transport.Sender
 	store     IdempotencyStore
 	lease     time.Duration // of a keyed create's lock in store
+	now       func() time.Time
 }
 
 // apiConfig is where one API lives, the credential it takes and what paces it.
@@ -45,6 +48,10 @@ type apiConfig struct {
 	base    string // scheme://host[:port][/prefix], no trailing slash
 	cred    secret
 	limiter Limiter // nil: not paced
+	// target names where this API's requests go, for idempotency records:
+	// the API, the base URL and a hash of the credential (never the
+	// credential itself).
+	target string
 	// header is a request's header; see requestHeaders. It is behind a func
 	// for the reason secret is: it carries the credential, and no printer
 	// shows a func's contents.
@@ -70,6 +77,7 @@ type settings struct {
 	product    string
 	store      IdempotencyStore
 	lease      time.Duration
+	now        func() time.Time
 	limiters   [numAPIs]Limiter
 	limiterSet [numAPIs]bool // WithRateLimiter was given, nil included
 }
@@ -92,7 +100,7 @@ func withCredential(api API, key string) Option {
 	return Option{func(s *settings) error {
 		spec, _ := specFor(api)
 		if err := checkCredential(key); err != nil {
-			return fmt.Errorf("%s: %w", spec.optionName, err)
+			return fmt.Errorf("%s: %w", spec.CredentialOption, err)
 		}
 		s.creds[spec.index] = newSecret(key)
 		return nil
@@ -181,7 +189,7 @@ func isLoopback(host string) bool {
 func WithPolarSandbox() Option {
 	return Option{func(s *settings) error {
 		spec, _ := specFor(Polar)
-		s.bases[spec.index] = polarSandboxBase
+		s.bases[spec.index] = spec.SandboxBaseURL
 		return nil
 	}}
 }
@@ -253,15 +261,37 @@ func WithUserAgent(product string) Option {
 // WithIdempotencyStore makes keyed creates (WithIdempotencyKey) take their
 // key in s and record their result there, so that calls with one key never
 // run their creates at the same time and a later call replays the recorded
-// result (design rule 10). By default every Client has its own MemoryStore;
-// give every Client of a fleet one shared store (subkitredis.NewStore) to
-// make the guarantee hold across processes. A nil store is an error.
+// result. By default every Client of the process shares one MemoryStore (so
+// two Clients of one process never create one key twice; records carry
+// their target, so Clients of different targets never replay each other's
+// creates); give every Client of a fleet one shared store
+// (subkitredis.NewStore, subkitsql.NewStore) to make the guarantee hold
+// across processes. A Client given a store uses only that one. A nil store
+// is an error.
 func WithIdempotencyStore(s IdempotencyStore) Option {
 	return Option{func(st *settings) error {
 		if s == nil {
-			return errors.New("WithIdempotencyStore: the store is nil (the default is a MemoryStore per Client)")
+			return errors.New("WithIdempotencyStore: the store is nil (the default is the process's MemoryStore)")
 		}
 		st.store = s
+		return nil
+	}}
+}
+
+// WithClock gives the client the clock it measures its own waits with:
+// how long since a create was sent, how much of a lease is left. It is for
+// tests (a fleet of clients whose clocks disagree, a skewed process): the
+// SDK never compares one process's clock with another's — what it compares
+// across processes it reads from the store's clock — so a clock that is
+// off by a constant changes nothing. now must move forward as real time
+// does (time.Now plus an offset); a nil now is an error. The default is
+// time.Now, whose monotonic reading ignores steps of the wall clock.
+func WithClock(now func() time.Time) Option {
+	return Option{func(s *settings) error {
+		if now == nil {
+			return errors.New("WithClock: the clock is nil")
+		}
+		s.now = now
 		return nil
 	}}
 }
@@ -281,7 +311,7 @@ func WithIdempotencyLease(d time.Duration) Option {
 }
 
 // WithRateLimiter makes every request to api — creates, look-ups, and each
-// retry — wait on l first (design rule 13); a nil l turns pacing off. By
+// retry — wait on l first; a nil l turns pacing off. By
 // default Polar's own servers are paced to their published limit
 // (PolarRateLimit a minute in production, PolarSandboxRateLimit in the
 // sandbox) by a NewLimiter of the Client's own, so that one Client never
@@ -308,7 +338,7 @@ func WithRateLimiter(api API, l Limiter) Option {
 // without one fails with ErrMissingCredential before anything is sent. New
 // returns an error, never panics, on an invalid option.
 func New(opts ...Option) (*Client, error) {
-	s := settings{policy: DefaultRetryPolicy(), timeout: defaultTimeout, lease: DefaultLockLease}
+	s := settings{policy: DefaultRetryPolicy(), timeout: defaultTimeout, lease: DefaultLockLease, now: time.Now}
 	var errs []error
 	for _, opt := range opts {
 		if opt.apply == nil {
@@ -322,9 +352,9 @@ func New(opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("subkit: %w", errors.Join(errs...))
 	}
 
-	c := &Client{policy: s.policy, timeout: s.timeout, logger: s.logger, store: s.store, lease: s.lease}
+	c := &Client{policy: s.policy, timeout: s.timeout, logger: s.logger, store: s.store, lease: s.lease, now: s.now}
 	if c.store == nil {
-		c.store = NewMemoryStore()
+		c.store = defaultStore()
 	}
 	c.Subscriptions = &SubscriptionsService{client: c}
 	c.userAgent = "subkit-go/" + Version
@@ -334,14 +364,14 @@ func New(opts ...Option) (*Client, error) {
 	configured := 0
 	for _, api := range allAPIs() {
 		spec, _ := specFor(api)
-		cfg := apiConfig{spec: spec, base: spec.defaultBase, cred: s.creds[spec.index]}
+		cfg := apiConfig{spec: spec, base: spec.BaseURL, cred: s.creds[spec.index]}
 		if s.bases[spec.index] != "" {
 			cfg.base = s.bases[spec.index]
 		}
 		if !cfg.cred.isSet() && s.useEnv {
-			if v := strings.TrimSpace(os.Getenv(spec.envVar)); v != "" {
+			if v := strings.TrimSpace(os.Getenv(spec.EnvVar)); v != "" {
 				if err := checkCredential(v); err != nil {
-					return nil, fmt.Errorf("subkit: WithEnv: %s: %w", spec.envVar, err)
+					return nil, fmt.Errorf("subkit: WithEnv: %s: %w", spec.EnvVar, err)
 				}
 				cfg.cred = newSecret(v)
 			}
@@ -350,6 +380,7 @@ func New(opts ...Option) (*Client, error) {
 			configured++
 		}
 		cfg.limiter = defaultLimiter(api, cfg.base)
+		cfg.target = targetOf(api, cfg.base, cfg.cred)
 		cfg.header = requestHeaders(spec, c.userAgent, cfg.cred, s.httpClient == nil)
 		if s.limiterSet[spec.index] {
 			cfg.limiter = s.limiters[spec.index]
@@ -409,9 +440,57 @@ func (c Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String()))
 func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 func (c *Client) api(api API) *apiConfig {
-	spec, ok := specFor(api)
-	if !ok {
-		return nil
+	for i := range c.apis {
+		if c.apis[i].spec.API == api {
+			return &c.apis[i]
+		}
 	}
-	return &c.apis[spec.index]
+	return nil
+}
+
+// targetOf names where api's requests go, for idempotency records (a record
+// of another target never replays): the API, the base URL and the first
+// 16 hex digits of a SHA-256 of the credential — enough to tell two
+// credentials apart, nothing to recover one from.
+func targetOf(api API, base string, cred secret) string {
+	sum := sha256.Sum256([]byte("subkit target\x00" + cred.reveal()))
+	return string(api) + " " + base + " cred:" + hex.EncodeToString(sum[:8])
+}
+
+// requestHeaders makes, once, the two headers of a request to the API —
+// without a body and with one: Accept, User-Agent, the version header,
+// Content-Type with a body, and the credential when one is set — and returns
+// the function that picks one. With the SDK's own transport (owned) every
+// request shares them: nothing below do writes to a request's header
+// (net/http's transport and go-retryablehttp only read it), and building a
+// map per call was ~0.7 µs and two allocations of a small create's client
+// work. A caller's client gets a copy per request, since its transport might
+// add a header in place.
+func requestHeaders(spec apiSpec, userAgent string, cred secret, owned bool) func(hasBody bool) http.Header {
+	var hs [2]http.Header
+	for i := range hs {
+		h := http.Header{}
+		h.Set("Accept", "application/json")
+		h.Set("User-Agent", userAgent)
+		if i == 1 {
+			h.Set("Content-Type", "application/json")
+		}
+		if spec.versionHeader != "" {
+			h.Set(spec.versionHeader, spec.version)
+		}
+		if cred.isSet() {
+			h.Set(spec.CredentialHeader, spec.CredentialPrefix+cred.reveal())
+		}
+		hs[i] = h
+	}
+	return func(hasBody bool) http.Header {
+		h := hs[0]
+		if hasBody {
+			h = hs[1]
+		}
+		if !owned {
+			h = h.Clone()
+		}
+		return h
+	}
 }

@@ -4,6 +4,7 @@ package subkit
 // subscriptions again. API reference: https://polar.sh/docs/api-reference/subscriptions
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -113,6 +114,7 @@ func (s *SubscriptionsService) createPolar(ctx context.Context, body *polarCreat
 	}
 	out := new(Subscription)
 	r := &request{api: Polar, method: http.MethodPost, path: polarSubscriptionsPath, create: true, body: body}
+	var k *keyedCreate
 	if keyed {
 		// A copy: the caller's map is not ours to change.
 		md := make(Metadata, len(body.Metadata)+1)
@@ -123,13 +125,13 @@ func (s *SubscriptionsService) createPolar(ctx context.Context, body *polarCreat
 		withKey := *body
 		withKey.Metadata = md
 		r.body = &withKey
-		r.keyed = &keyedCreate{key: key, callerKey: cs.hasKey, fingerprint: body.fingerprint(), find: s.polarFinder(body, key, out)}
+		k = &keyedCreate{key: key, callerKey: cs.hasKey, find: s.polarFinder(&withKey, key, out)}
 		if cs.hasLooked {
 			looked := cs.looked
-			r.keyed.looked = func() match { return withKey.find(key, looked, out) }
+			k.looked = func() match { return withKey.find(key, looked, out) }
 		}
 	}
-	info, err := s.client.do(ctx, r, out)
+	info, err := s.client.create(ctx, r, k, out)
 	return finish(cs, info, out, err)
 }
 
@@ -276,24 +278,41 @@ func validateList(p *SubscriptionListParams) error {
 	return invalid(Polar, v)
 }
 
-// fingerprint names the create's identity (rule 12): its product and
-// customer, by Polar ID or by external ID.
-func (b *polarCreateBody) fingerprint() string {
-	if b.CustomerID != "" {
-		return "polar product=" + b.ProductID + " customer=" + b.CustomerID
-	}
-	return "polar product=" + b.ProductID + " external_customer=" + b.ExternalCustomerID
-}
-
-// matches reports whether sub is the create body describes.
+// matches reports whether sub is the create body describes, in everything
+// Polar shows of it: product, customer and every metadata pair (body's
+// metadata carries the key).
 func (b *polarCreateBody) matches(sub *Subscription) bool {
 	if validate.CanonicalUUID(sub.ProductID) != b.ProductID {
 		return false
 	}
 	if b.CustomerID != "" {
-		return validate.CanonicalUUID(sub.CustomerID) == b.CustomerID
+		if validate.CanonicalUUID(sub.CustomerID) != b.CustomerID {
+			return false
+		}
+	} else if sub.Customer.ExternalID == nil || *sub.Customer.ExternalID != b.ExternalCustomerID {
+		return false
 	}
-	return sub.Customer.ExternalID != nil && *sub.Customer.ExternalID == b.ExternalCustomerID
+	return sameMetadata(b.Metadata, sub.Metadata)
+}
+
+// sameMetadata compares metadata as JSON values: the caller's int 3 and
+// the 3 Polar answers are one value, whatever Go type each decoded to.
+func sameMetadata(want, got Metadata) bool {
+	if len(want) != len(got) {
+		return false
+	}
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok {
+			return false
+		}
+		wb, err1 := json.Marshal(w)
+		gb, err2 := json.Marshal(g)
+		if err1 != nil || err2 != nil || !bytes.Equal(wb, gb) {
+			return false
+		}
+	}
+	return true
 }
 
 // canonicalUUIDs returns ids (valid UUIDs) in canonical form, allocating only
@@ -434,6 +453,3 @@ var keyFilterName = url.QueryEscape("metadata[" + reservedMetadataKey + "]")
 func keyQuery(batch []string) url.Values {
 	return url.Values{"metadata[" + reservedMetadataKey + "]": batch}
 }
-
-// missingID reports a response without the subscription's ID: see decodeSuccess.
-func (s *Subscription) missingID() bool { return s.ID == "" }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/google/go-querystring/query"
@@ -203,12 +202,11 @@ func (s *SubscriptionsService) CreateForDispute(ctx context.Context, disputeID s
 	}
 	out := new(DisputeSubscription)
 	r := &request{api: Chargeflow, method: http.MethodPost, create: true, body: body, path: disputePath(disputeID) + "/subscription"}
+	var k *keyedCreate
 	if keyed {
-		r.keyed = &keyedCreate{key: key, callerKey: cs.hasKey,
-			fingerprint: "chargeflow dispute=" + strings.ToLower(disputeID) + " source_id=" + p.SourceID,
-			find:        s.disputeFinder(disputeID, p.SourceID, out)}
+		k = s.disputeKeyed(disputeID, key, cs, body, out)
 	}
-	info, err := s.client.do(ctx, r, out)
+	info, err := s.client.create(ctx, r, k, out)
 	return finish(cs, info, out, err)
 }
 
@@ -382,21 +380,60 @@ func (s *SubscriptionsService) disputeSubscriptions(ctx context.Context, dispute
 	return subs, info, nil
 }
 
-// disputeFinder finds a keyed Chargeflow create: the dispute holds a
-// subscription with the create's source_id. Chargeflow stores no key, so a
-// key reused for another dispute shows only in the idempotency store.
-func (s *SubscriptionsService) disputeFinder(disputeID, sourceID string, out *DisputeSubscription) finder {
-	return func(ctx context.Context) (match, ResponseInfo, error) {
+// disputeKeyed is a keyed Chargeflow create. Chargeflow stores no key: the
+// create is found again as the dispute's subscription with its source_id,
+// and must show every value the create sent, else the key is in conflict. A
+// dispute holds one subscription, so one that already holds another
+// create's (another source_id) is refused before anything is sent, unless
+// the caller asked to replace it (WithReplaceExisting): a second create
+// would silently replace it.
+func (s *SubscriptionsService) disputeKeyed(disputeID, key string, cs callSettings, body *disputeCreateBody, out *DisputeSubscription) *keyedCreate {
+	var existing *DisputeSubscription
+	k := &keyedCreate{key: key, callerKey: cs.hasKey}
+	k.find = func(ctx context.Context) (match, ResponseInfo, error) {
 		subs, info, err := s.disputeSubscriptions(ctx, disputeID)
 		if err != nil {
 			return notFound, info, err
 		}
+		m := notFound
 		for _, sub := range subs {
-			if sub.SourceID == sourceID {
+			switch {
+			case sub.SourceID != body.SourceID:
+				if !cs.replace && inPhase(ctx, phaseReplay) {
+					existing, m = sub, occupied
+				}
+			case body.matches(sub):
 				*out = *sub
 				return found, info, nil
+			default:
+				m = conflict
 			}
 		}
-		return notFound, info, nil
+		return m, info, nil
 	}
+	k.occupiedErr = func() error { return &DisputeOccupiedError{DisputeID: disputeID, Existing: existing} }
+	return k
+}
+
+// matches reports whether sub shows every value the create sent. Values
+// the create left out may be the server's defaults and are not compared.
+func (b *disputeCreateBody) matches(sub *DisputeSubscription) bool {
+	sameTime := func(sent string, got *time.Time) bool {
+		if sent == "" {
+			return true
+		}
+		t, err := time.Parse(time.RFC3339Nano, sent)
+		return err == nil && got != nil && got.Equal(t)
+	}
+	sameText := func(sent, got string) bool { return sent == "" || sent == got }
+	return sub.SourceID == b.SourceID && sameText(b.AccountID, sub.AccountID) &&
+		sameTime(b.CreatedAt, sub.CreatedAt) && sameTime(b.StartDate, sub.StartDate) &&
+		sub.Frequency == b.Frequency && sub.FrequencyCount == b.FrequencyCount &&
+		sameText(string(b.CollectionMethod), string(sub.CollectionMethod)) &&
+		sameTime(b.UpdatedAt, sub.UpdatedAt) && sameTime(b.EndDate, sub.EndDate) &&
+		sameTime(b.CancellationDate, sub.CancellationDate) &&
+		sameText(string(b.CancellationReason), string(sub.CancellationReason)) &&
+		sameTime(b.TrialStart, sub.TrialStart) && sameTime(b.TrialEnd, sub.TrialEnd) &&
+		sameTime(b.RenewsAt, sub.RenewsAt) && sameText(b.PlanName, sub.PlanName) &&
+		sameText(string(b.PricingModel), string(sub.PricingModel)) && sameText(string(b.Status), string(sub.Status))
 }

@@ -30,8 +30,6 @@ type request struct {
 	query  string // encoded, without "?"
 	body   any    // marshalled as JSON when non-nil
 	create bool   // a create may be applied without its response arriving
-	// keyed is set for a keyed create (rule 9): how to find it again.
-	keyed *keyedCreate
 }
 
 // jsonBody is a request body of fixed shape that writes its own JSON, byte
@@ -58,6 +56,12 @@ func withPhase(ctx context.Context, p phase) context.Context {
 	return context.WithValue(ctx, phaseKey{}, p)
 }
 
+// inPhase reports whether ctx's requests belong to p.
+func inPhase(ctx context.Context, p phase) bool {
+	got, _ := ctx.Value(phaseKey{}).(phase)
+	return got == p
+}
+
 func phaseOf(ctx context.Context, r *request) phase {
 	if p, ok := ctx.Value(phaseKey{}).(phase); ok {
 		return p
@@ -68,16 +72,31 @@ func phaseOf(ctx context.Context, r *request) phase {
 	return phaseRead
 }
 
-// do is the one path every call takes: credential, headers, the retry policy,
-// exactly-once reconciliation, response bounds, error decoding and the typed
-// result, decoded into out. It returns what it learned of the call, error or
-// not, for the caller's ResponseInfo.
+// do is the one path every call takes that is not a keyed create: prepare,
+// then send under the retry policy, decoding the typed result into out. It
+// returns what it learned of the call, error or not, for the caller's
+// ResponseInfo. Keyed creates go through createOnce, which wraps the same
+// two steps in the exactly-once protocol.
 func (c *Client) do(ctx context.Context, r *request, out any) (ResponseInfo, error) {
 	info := ResponseInfo{API: r.api}
+	ctx, cancel, tr, err := c.prepare(ctx, r)
+	if err != nil {
+		return info, err
+	}
+	defer cancel()
+	err = c.send(ctx, r, tr, out, &info, c.policy.RetryAmbiguous)
+	return info, err
+}
+
+// prepare checks the call can be made (a credential, a live context),
+// encodes the body, bounds ctx by the client's timeout (call cancel when
+// done) and describes the request for the transport.
+func (c *Client) prepare(ctx context.Context, r *request) (context.Context, context.CancelFunc, *transport.Request, error) {
 	cfg := c.api(r.api)
+	noop := func() {}
 	if !cfg.cred.isSet() {
-		return info, fmt.Errorf("subkit: %s: no credential configured (use %s, or %s with WithEnv): %w",
-			r.api, cfg.spec.optionName, cfg.spec.envVar, ErrMissingCredential)
+		return ctx, noop, nil, fmt.Errorf("subkit: %s: no credential configured (use %s, or %s with WithEnv): %w",
+			r.api, cfg.spec.CredentialOption, cfg.spec.EnvVar, ErrMissingCredential)
 	}
 	var body []byte
 	if jb, ok := r.body.(jsonBody); ok {
@@ -85,17 +104,16 @@ func (c *Client) do(ctx context.Context, r *request, out any) (ResponseInfo, err
 	} else if r.body != nil {
 		var err error
 		if body, err = json.Marshal(r.body); err != nil {
-			return info, &ValidationError{API: r.api, Fields: []FieldError{{Message: "cannot be encoded as JSON: " + err.Error(), Code: "invalid"}}}
+			return ctx, noop, nil, &ValidationError{API: r.api, Fields: []FieldError{{Message: "cannot be encoded as JSON: " + err.Error(), Code: "invalid"}}}
 		}
 	}
 	if ctx.Err() != nil {
-		return info, &transportError{api: r.api, method: r.method, path: r.path, err: ctx.Err()}
+		return ctx, noop, nil, &transportError{api: r.api, method: r.method, path: r.path, err: ctx.Err()}
 	}
+	cancel := noop
 	if dl, ok := ctx.Deadline(); c.timeout > 0 && (!ok || time.Until(dl) > c.timeout) {
 		// The caller's own earlier deadline already bounds the call.
-		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
 	}
 	tr := &transport.Request{
 		Method:   r.method,
@@ -110,13 +128,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) (ResponseInfo, err
 		tr.LogAttrs = []slog.Attr{slog.String("api", string(r.api)), slog.String("method", r.method), slog.String("path", r.path),
 			slog.String("phase", string(phaseOf(ctx, r)))}
 	}
-	if r.keyed != nil {
-		keyed := info // on the heap for the protocol's state; info stays on the stack
-		err := c.createOnce(ctx, r, tr, out, &keyed)
-		return keyed, err
-	}
-	err := c.send(ctx, r, tr, out, &info, c.policy.RetryAmbiguous)
-	return info, err
+	return ctx, cancel, tr, nil
 }
 
 // send runs the request until it has a response it can use, or the call's
@@ -125,7 +137,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) (ResponseInfo, err
 // be read is sent again, like any failed read: it cannot change anything.
 func (c *Client) send(ctx context.Context, r *request, tr *transport.Request, out any, info *ResponseInfo, retryAmbiguous bool) error {
 	for {
-		res := c.sender.Send(ctx, tr, c.policy.transport(c.policy.MaxAttempts-info.Attempts, retryAmbiguous))
+		res := c.sender.Send(ctx, tr, c.policy.transport(c.attemptsLeft(info), retryAmbiguous))
 		info.Attempts += res.Attempts
 		info.StatusCode, info.RequestID = res.Status, res.RequestID
 		if res.Err != nil {
@@ -147,13 +159,18 @@ func (c *Client) send(ctx context.Context, r *request, tr *transport.Request, ou
 			}
 			return nil
 		}
-		if r.create || info.Attempts >= c.policy.MaxAttempts || ctx.Err() != nil {
+		if r.create || c.attemptsLeft(info) <= 0 || ctx.Err() != nil {
 			// The body is the server's: it may quote the credential back.
 			return unreadableResponse(r.api, *info, r.create, transport.ScrubBytes(bounded(res.Body), tr.Secret),
 				transport.Scrub(cause, tr.Secret))
 		}
 	}
 }
+
+// attemptsLeft is what remains of the call's budget of attempts: the one
+// place that counts it (RetryPolicy.MaxAttempts, of which info.Attempts are
+// spent; each look-up has a budget of its own).
+func (c *Client) attemptsLeft(info *ResponseInfo) int { return c.policy.MaxAttempts - info.Attempts }
 
 func decodeSuccess(res *transport.Result, out any) error {
 	switch {
@@ -231,42 +248,4 @@ func (c *Client) url(cfg *apiConfig, r *request) string {
 		u += "?" + r.query
 	}
 	return u
-}
-
-// requestHeaders makes, once, the two headers of a request to the API —
-// without a body and with one: Accept, User-Agent, the version header,
-// Content-Type with a body, and the credential when one is set — and returns
-// the function that picks one. With the SDK's own transport (owned) every
-// request shares them: nothing below do writes to a request's header
-// (net/http's transport and go-retryablehttp only read it), and building a
-// map per call was ~0.7 µs and two allocations of a small create's client
-// work. A caller's client gets a copy per request, since its transport might
-// add a header in place.
-func requestHeaders(spec apiSpec, userAgent string, cred secret, owned bool) func(hasBody bool) http.Header {
-	var hs [2]http.Header
-	for i := range hs {
-		h := http.Header{}
-		h.Set("Accept", "application/json")
-		h.Set("User-Agent", userAgent)
-		if i == 1 {
-			h.Set("Content-Type", "application/json")
-		}
-		if spec.versionHeader != "" {
-			h.Set(spec.versionHeader, spec.version)
-		}
-		if cred.isSet() {
-			h.Set(spec.credHeader, spec.credPrefix+cred.reveal())
-		}
-		hs[i] = h
-	}
-	return func(hasBody bool) http.Header {
-		h := hs[0]
-		if hasBody {
-			h = hs[1]
-		}
-		if !owned {
-			h = h.Clone()
-		}
-		return h
-	}
 }

@@ -56,6 +56,12 @@ var (
 	// different create (another product, customer, dispute or source_id).
 	// Nothing was sent; definite.
 	ErrIdempotencyConflict = errors.New("subkit: idempotency key used for a different create")
+	// ErrDisputeHasSubscription: a keyed Chargeflow create found its
+	// dispute already holding the subscription of another create (another
+	// source_id), which a create would replace. Nothing was sent; definite.
+	// errors.As gives *DisputeOccupiedError, naming the one it holds;
+	// WithReplaceExisting replaces it instead.
+	ErrDisputeHasSubscription = errors.New("subkit: the dispute already holds another subscription")
 	// ErrStoreUnavailable: a keyed create could not reach its idempotency
 	// store (WithIdempotencyStore) to take its key, so it sent nothing rather
 	// than create without the guard. Definite; retry later.
@@ -219,27 +225,6 @@ func (e *ValidationError) Error() string {
 // Is reports whether target is ErrInvalidParams.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalidParams }
 
-// AmbiguousMatchError is FindConnect's answer when it cannot tell which
-// subscription, if any, the create made. It matches ErrAmbiguousMatch.
-type AmbiguousMatchError struct {
-	API API
-	// Candidates are the subscriptions that could be the create's.
-	Candidates []*ConnectSubscription
-}
-
-// Error names the candidates.
-func (e *AmbiguousMatchError) Error() string {
-	ids := make([]string, len(e.Candidates))
-	for i, c := range e.Candidates {
-		ids[i] = c.ID
-	}
-	return fmt.Sprintf("subkit: %s: %d subscriptions could be the create's, and nothing tells them apart: %s",
-		e.API, len(e.Candidates), strings.Join(ids, ", "))
-}
-
-// Is reports whether target is ErrAmbiguousMatch.
-func (e *AmbiguousMatchError) Is(target error) bool { return target == ErrAmbiguousMatch }
-
 // transportError is a call that ended without a usable response: a connection
 // failure, a timeout, a cancellation. It wraps the cause, so
 // errors.Is(err, context.DeadlineExceeded) holds, and ErrOutcomeUnknown when
@@ -349,4 +334,44 @@ func unreadableResponse(api API, info ResponseInfo, create bool, body []byte, ca
 	return &APIError{API: api, StatusCode: info.StatusCode, Message: "the response could not be read",
 		RequestID: info.RequestID, Attempts: info.Attempts, Body: body,
 		mayBeApplied: create, readOnly: !create, cause: cause}
+}
+
+// leaseLostError is a keyed create that stopped because its lock's lease
+// was no longer proven to hold (a failed extension, a store that stopped
+// answering): another holder may have the key, so nothing more was sent.
+// Every attempt it made before is known not to have been applied, so it is
+// definite. It matches ErrLockLost.
+type leaseLostError struct {
+	api      API
+	attempts int
+	err      error
+}
+
+func (e *leaseLostError) Error() string {
+	return fmt.Sprintf("subkit: %s: nothing was sent: %v", e.api, e.err)
+}
+
+func (e *leaseLostError) Unwrap() error { return e.err }
+
+// DisputeOccupiedError is a keyed Chargeflow create refused because its
+// dispute already holds another create's subscription. It matches
+// ErrDisputeHasSubscription and ErrNotSent.
+type DisputeOccupiedError struct {
+	// DisputeID is the dispute, as the call named it.
+	DisputeID string
+	// Existing is the subscription the dispute holds.
+	Existing *DisputeSubscription
+}
+
+func (e *DisputeOccupiedError) Error() string {
+	id, src := "", ""
+	if e.Existing != nil {
+		id, src = e.Existing.ID, e.Existing.SourceID
+	}
+	return fmt.Sprintf("subkit: chargeflow: dispute %s already holds subscription %s (source_id %q) from another create; "+
+		"nothing was sent (WithReplaceExisting replaces it)", e.DisputeID, id, src)
+}
+
+func (e *DisputeOccupiedError) Is(target error) bool {
+	return target == ErrDisputeHasSubscription || target == ErrNotSent
 }

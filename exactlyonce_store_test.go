@@ -193,11 +193,11 @@ func testAfterAHolderDied(t *testing.T, store subkit.IdempotencyStore) {
 
 	// The dead process: it took the key, recorded that it was sending, sent
 	// the create (as the SDK would, key in metadata), and died.
-	lock, rec, err := store.Lock(context.Background(), "polar:"+key, lease)
+	c := f.client(t, subkit.WithIdempotencyStore(store), subkit.WithIdempotencyLease(lease))
+	pending := subkit.PolarPendingRecord(c, &subkit.CustomerSubscriptionParams{ProductID: f.product, CustomerID: f.customer}, key)
+	_, rec, err := store.Lock(context.Background(), "polar:"+key, subkit.LockRequest{Lease: lease, Claim: pending, ClaimTTL: time.Hour})
 	require.NoError(t, err)
 	require.Nil(t, rec)
-	require.NoError(t, lock.Save(context.Background(), &subkit.IdempotencyRecord{
-		Fingerprint: "polar product=" + f.product + " customer=" + f.customer, SentAt: time.Now()}, time.Hour))
 	body, _ := json.Marshal(map[string]any{"product_id": f.product, "customer_id": f.customer,
 		"metadata": map[string]string{"subkit_idempotency_key": key}})
 	req, _ := http.NewRequest(http.MethodPost, f.srv.URL()+"/v1/subscriptions/", bytes.NewReader(body))
@@ -208,7 +208,6 @@ func testAfterAHolderDied(t *testing.T, store subkit.IdempotencyStore) {
 	require.NoError(t, resp.Body.Close())
 	require.Equal(t, http.StatusCreated, resp.StatusCode)
 
-	c := f.client(t, subkit.WithIdempotencyStore(store), subkit.WithIdempotencyLease(lease))
 	var info subkit.ResponseInfo
 	s, err := f.create(c, f.product, key, &info)
 	require.NoError(t, err)
@@ -231,7 +230,7 @@ func testAfterAHolderDied(t *testing.T, store subkit.IdempotencyStore) {
 func TestWaitingForAKeyEndsWithTheContext(t *testing.T) {
 	f := newStoreFake(t)
 	store := subkit.NewMemoryStore()
-	lock, _, err := store.Lock(context.Background(), "polar:order-14", time.Minute)
+	lock, _, err := store.Lock(context.Background(), "polar:order-14", subkit.LockRequest{Lease: time.Minute})
 	require.NoError(t, err)
 	defer func() { _ = lock.Unlock(context.Background()) }()
 	c := f.client(t, subkit.WithIdempotencyStore(store))
@@ -249,7 +248,7 @@ func TestWaitingForAKeyEndsWithTheContext(t *testing.T) {
 // failingStore is a store that cannot be reached.
 type failingStore struct{}
 
-func (failingStore) Lock(context.Context, string, time.Duration) (subkit.IdempotencyLock, *subkit.IdempotencyRecord, error) {
+func (failingStore) Lock(context.Context, string, subkit.LockRequest) (subkit.IdempotencyLock, *subkit.IdempotencyRecord, error) {
 	return nil, nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -38,7 +39,9 @@ func keyedPage(t *testing.T, key, customer string, ids ...string) string {
 	items := make([]string, len(ids))
 	for i, id := range ids {
 		item := strings.Replace(fixture(t, "polar-subscription.json"), subscriptionID, id, 1)
-		item = strings.Replace(item, `"metadata": {"reference_id"`, `"metadata": {"subkit_idempotency_key": "`+key+`", "reference_id"`, 1)
+		// Metadata as the create sent it (createKeyed's nil metadata): only the key.
+		item = strings.Replace(item, `"metadata": {"reference_id": "ABC123", "seats_hint": 3, "ratio": 0.75, "vip": true}`,
+			`"metadata": {"subkit_idempotency_key": "`+key+`"}`, 1)
 		if customer != "" {
 			item = strings.ReplaceAll(item, customerID, customer)
 		}
@@ -374,18 +377,41 @@ func TestKeyedChargeflowCreate(t *testing.T) {
 		assert.Equal(t, "GET", methods(m.requests()))
 		assert.Equal(t, disputeGetURL+"?expand=subscription", m.requests()[0].URL)
 	})
-	t.Run("another source_id is not this create", func(t *testing.T) {
+	t.Run("another create's subscription is refused, not replaced", func(t *testing.T) {
+		m := newMock(t)
+		m.on(http.MethodGet, disputeGetURL, answer(200, withSub("sub_other")))
+		_, err := newClient(t, m).Subscriptions.CreateForDispute(context.Background(), disputeID, minimalDisputeParams(),
+			subkit.WithIdempotencyKey("any"))
+		require.ErrorIs(t, err, subkit.ErrDisputeHasSubscription)
+		assert.ErrorIs(t, err, subkit.ErrNotSent)
+		assert.NotErrorIs(t, err, subkit.ErrOutcomeUnknown)
+		var oe *subkit.DisputeOccupiedError
+		require.ErrorAs(t, err, &oe)
+		assert.Equal(t, "sub_other", oe.Existing.SourceID)
+		assert.Contains(t, err.Error(), "66e6ea9ecd94925a9f8060d9", "names the subscription it holds")
+		assert.Equal(t, "GET", methods(m.requests()), "nothing sent")
+	})
+	t.Run("another create's subscription replaced when asked", func(t *testing.T) {
 		m := newMock(t)
 		m.on(http.MethodGet, disputeGetURL, answer(200, withSub("sub_other")))
 		m.on(http.MethodPost, chargeflowCreateURL, answer(201, fixture(t, "chargeflow-create-subscription.json")))
 		var info subkit.ResponseInfo
 		_, err := newClient(t, m).Subscriptions.CreateForDispute(context.Background(), disputeID, minimalDisputeParams(),
-			subkit.WithIdempotencyKey("any"), subkit.WithResponseInfo(&info))
+			subkit.WithIdempotencyKey("any"), subkit.WithReplaceExisting(), subkit.WithResponseInfo(&info))
 		require.NoError(t, err)
 		assert.Equal(t, subkit.OutcomeCreated, info.Outcome)
 		assert.Equal(t, "GET POST", methods(m.requests()))
 		requireJSON(t, `{"source_id":"sub_1PqRsTuVwXyZ","created_at":"2024-05-01T09:30:00Z","start_date":"2024-05-01T09:30:00Z",
 			"frequency":"month","frequency_count":1}`, m.requests()[1].Body)
+	})
+	t.Run("the same source_id with other values is a conflict", func(t *testing.T) {
+		m := newMock(t)
+		m.on(http.MethodGet, disputeGetURL, answer(200, withSub("sub_1PqRsTuVwXyZ")))
+		p := minimalDisputeParams()
+		p.PlanName = "Another plan"
+		_, err := newClient(t, m).Subscriptions.CreateForDispute(context.Background(), disputeID, p, subkit.WithIdempotencyKey("any"))
+		require.ErrorIs(t, err, subkit.ErrIdempotencyConflict)
+		assert.Equal(t, "GET", methods(m.requests()), "nothing sent")
 	})
 	t.Run("reconcile", func(t *testing.T) {
 		m := newMock(t)
@@ -542,12 +568,15 @@ func TestKeyedCreateLogsTellTheStepsApart(t *testing.T) {
 // call settles with real look-ups instead of trusting a batch that may be
 // older than the pending create.
 func TestPendingRecordOutweighsTheCallersLookup(t *testing.T) {
-	store := subkit.NewMemoryStore()
-	lock, _, err := store.Lock(context.Background(), "polar:order-p", time.Minute)
+	var ago atomic.Int64 // the store's clock: a minute back while the create is "sent"
+	ago.Store(int64(time.Minute))
+	store := subkit.NewMemoryStore(subkit.MemoryClock(func() time.Time { return time.Now().Add(-time.Duration(ago.Load())) }))
+	m0 := newMock(t)
+	pending := subkit.PolarPendingRecord(newClient(t, m0), &subkit.CustomerSubscriptionParams{ProductID: productID, CustomerID: customerID}, "order-p")
+	lock, _, err := store.Lock(context.Background(), "polar:order-p", subkit.LockRequest{Lease: time.Second, Claim: pending, ClaimTTL: time.Hour})
 	require.NoError(t, err)
-	require.NoError(t, lock.Save(context.Background(), &subkit.IdempotencyRecord{
-		Fingerprint: "polar product=" + productID + " customer=" + customerID, SentAt: time.Now().Add(-time.Minute)}, time.Hour))
 	require.NoError(t, lock.Unlock(context.Background()))
+	ago.Store(0)
 
 	// Settled long ago: one look decides, and it must be a real one.
 	m := newMock(t)

@@ -114,9 +114,13 @@ func fastPolicy() subkit.RetryPolicy {
 	return subkit.RetryPolicy{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}
 }
 
+// newClient is a client of m with its own MemoryStore: every mock answers
+// at the APIs' real URLs with one credential, so clients of the process's
+// default store would replay each other's records across tests.
 func newClient(t *testing.T, m *mockServer, opts ...subkit.Option) *subkit.Client {
 	t.Helper()
 	all := append([]subkit.Option{
+		subkit.WithIdempotencyStore(subkit.NewMemoryStore()),
 		subkit.WithAgencyKey(testAgencyKey),
 		subkit.WithChargeflowKey(testCFKey),
 		subkit.WithOrganizationToken(testPolarToken),

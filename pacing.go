@@ -8,7 +8,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Limiter paces an API's requests (design rule 13): every request to the
+// Limiter paces an API's requests: every request to the
 // API, creates and look-ups and each of their retries, first waits on it.
 // Wait blocks until a request may be sent, or returns an error when ctx ends
 // first (then nothing is sent, and the wait counts as no attempt).
@@ -18,12 +18,6 @@ import (
 type Limiter interface {
 	Wait(ctx context.Context) error
 }
-
-// Polar's published limits, per organization: requests per minute.
-const (
-	PolarRateLimit        = 500 // production
-	PolarSandboxRateLimit = 100 // sandbox
-)
 
 // NewLimiter returns a Limiter for one process that lets at most events
 // requests through in any window of length per — so also in every fixed
@@ -47,23 +41,24 @@ func NewLimiter(events int, per time.Duration) *rate.Limiter {
 	return rate.NewLimiter(rate.Limit(float64(events-burst)/window.Seconds()), burst)
 }
 
-// defaultLimiter paces Polar's own servers to their published limit, so that
-// one Client running creates flat out never draws Polar's 429 (whose
-// Retry-After is the whole minute). Other hosts (a fake, a proxy) and the
-// other APIs, which publish no limit, are not paced by default.
+// defaultLimiter paces an API's own servers to their published limits (the
+// API table's Rates: Polar's), so that one Client running creates flat out
+// never draws Polar's 429, whose Retry-After is the whole minute. Other
+// hosts (a fake, a proxy) and the APIs that publish no limit are not paced
+// by default.
 func defaultLimiter(api API, base string) Limiter {
-	if api != Polar {
+	spec, ok := specFor(api)
+	if !ok {
 		return nil
 	}
 	u, err := url.Parse(base)
 	if err != nil {
 		return nil
 	}
-	switch u.Hostname() {
-	case "api.polar.sh":
-		return NewLimiter(PolarRateLimit, time.Minute)
-	case "sandbox-api.polar.sh":
-		return NewLimiter(PolarSandboxRateLimit, time.Minute)
+	for _, r := range spec.Rates {
+		if u.Hostname() == r.Host {
+			return NewLimiter(r.Events, r.Per)
+		}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/google/go-querystring/query"
@@ -555,3 +556,24 @@ func (s *SubscriptionsService) FindConnect(ctx context.Context, accountID string
 	}
 	return finish(cs, info, matches[0], nil)
 }
+
+// AmbiguousMatchError is FindConnect's answer when it cannot tell which
+// subscription, if any, the create made. It matches ErrAmbiguousMatch.
+type AmbiguousMatchError struct {
+	API API
+	// Candidates are the subscriptions that could be the create's.
+	Candidates []*ConnectSubscription
+}
+
+// Error names the candidates.
+func (e *AmbiguousMatchError) Error() string {
+	ids := make([]string, len(e.Candidates))
+	for i, c := range e.Candidates {
+		ids[i] = c.ID
+	}
+	return fmt.Sprintf("subkit: %s: %d subscriptions could be the create's, and nothing tells them apart: %s",
+		e.API, len(e.Candidates), strings.Join(ids, ", "))
+}
+
+// Is reports whether target is ErrAmbiguousMatch.
+func (e *AmbiguousMatchError) Is(target error) bool { return target == ErrAmbiguousMatch }

@@ -292,6 +292,13 @@ type Address struct {
 	State *string `json:"state"`
 }
 
+// missingID reports a response without the subscription's ID: see decodeSuccess.
+func (s *Subscription) missingID() bool { return s.ID == "" }
+
+// reservedMetadataKey is where a keyed Polar create keeps its key, so that a
+// look-up can find the create again (IdempotencyKey reads it).
+const reservedMetadataKey = "subkit_idempotency_key"
+
 // IdempotencyKey returns the idempotency key the subscription was created
 // under by a keyed create of this SDK, or "" if it has none.
 func (s *Subscription) IdempotencyKey() string {

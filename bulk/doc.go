@@ -90,16 +90,15 @@
 //
 // When ctx ends, no new item starts, and every item not started — the rest
 // of the input included, which Run still reads — is reported NotAttempted.
-// A create that had sent nothing yet (waiting for its turn on the Limiter,
-// or for its key in the idempotency store) stops at once and is
-// NotAttempted too: nothing was applied, so stopping costs nothing. A
-// create whose request is already on its way finishes with a context of
-// its own, so that a Ctrl-C does not turn it into an unknown outcome —
-// bounded by the client's timeouts, or cut short after Options.StopGrace,
-// and then Unknown if it may have been applied (a rerun settles it). Page
-// look-ups, which change nothing, end with ctx. Every item of the input ends
-// with exactly one Result: Created, Replayed, Reconciled, Conflicted,
-// Failed, Unknown or NotAttempted.
+// A create that has started finishes with a context of its own, so that a
+// Ctrl-C does not turn a request on its way into an unknown outcome:
+// bounded by the client's timeouts, or cut short after Options.StopGrace —
+// NotAttempted then if it had sent nothing, Unknown if it may have been
+// applied (a rerun settles it). A wait for a turn on a Limiter wrapped by
+// Interruptible ends at once instead, and its item is NotAttempted: nothing
+// was sent. Page look-ups, which change nothing, end with ctx. Every item
+// of the input ends with exactly one Result: Created, Replayed, Reconciled,
+// Conflicted, Failed, Unknown or NotAttempted.
 //
 // Progress.Done counts the items that ended, not those NotAttempted, so a
 // stopped run's last report shows how far it got.

@@ -39,10 +39,12 @@ func newPolarFake(t testing.TB, n int, opts ...subkittest.ServerOption) *polarFa
 
 func user(i int) string { return fmt.Sprintf("user-%05d", i) }
 
-// client is a client of the fake with the quick policy, then opts.
+// client is a client of the fake with the quick policy and a MemoryStore of
+// its own (each client stands for a process of its own: the default store
+// would serve them all), then opts.
 func (f *polarFake) client(t testing.TB, opts ...subkit.Option) *subkit.Client {
 	t.Helper()
-	c, err := f.Client(append([]subkit.Option{subkit.WithRetryPolicy(quick)}, opts...)...)
+	c, err := f.Client(append([]subkit.Option{subkit.WithRetryPolicy(quick), subkit.WithIdempotencyStore(subkit.NewMemoryStore())}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(c.CloseIdleConnections)
 	return c

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"net/http/httptrace"
 	"sync"
 	"time"
 
@@ -35,13 +34,13 @@ type Options struct {
 	// quickly.
 	Progress         func(Progress)
 	ProgressInterval time.Duration
-	// StopGrace is how long a create whose request is already on its way
-	// may run on after ctx ends; then it is cut short, and ends Unknown if
-	// its request may have been applied (rerun to settle it). 0 lets it run
-	// until it ends by itself, bounded by the client's timeouts. A create
-	// that has sent nothing yet when ctx ends — waiting for its turn on the
-	// client's Limiter, or for its key in the idempotency store — stops at
-	// once whatever StopGrace says, and is NotAttempted.
+	// StopGrace is how long a create that has started may run on after ctx
+	// ends; then it is cut short: NotAttempted if it had sent nothing (it
+	// was waiting for its turn or its key), Unknown if its request may have
+	// been applied (rerun to settle it). 0 lets it run until it ends by
+	// itself, bounded by the client's timeouts. A wait for a turn on a
+	// Limiter made by Interruptible ends at once when ctx ends, whatever
+	// StopGrace says.
 	StopGrace time.Duration
 }
 
@@ -222,14 +221,13 @@ func (r *runner) dispatch(ctx context.Context, j job) {
 }
 
 // create makes one item's create under its key, with a context of its own
-// (see createContext): a create whose request is on its way finishes even
-// when the run is stopped, since cutting it short would leave its outcome
-// unknown; one that has sent nothing yet stops at once.
+// (see createContext): a create that has started finishes even when the
+// run is stopped, since cutting it short would leave its outcome unknown.
 func (r *runner) create(ctx context.Context, j job) Result {
 	if ctx.Err() != nil {
 		return notAttempted(j, ctx)
 	}
-	cctx, cut, release := r.createContext(ctx)
+	cctx, release := r.createContext(ctx)
 	defer release()
 	res := Result{Index: j.index, Item: j.item, API: j.api}
 	opts := []subkit.CallOption{subkit.WithIdempotencyKey(j.item.Key), subkit.WithResponseInfo(&res.Info)}
@@ -243,51 +241,33 @@ func (r *runner) create(ctx context.Context, j job) Result {
 		res.Dispute, err = r.c.Subscriptions.CreateForDispute(cctx, it.DisputeID, it.Dispute, opts...)
 	}
 	res.Outcome, res.Err = outcomeOf(res.Info, err), err
-	if res.Outcome == Failed && cut() && errors.Is(err, context.Canceled) {
-		// Stopped before its create was sent: nothing was applied, and a
-		// rerun makes it.
+	if res.Outcome == Failed && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		// Stopped before its create was sent (its wait for a turn ended with
+		// the run, or StopGrace cut it): nothing was applied, and a rerun
+		// makes it.
 		return notAttempted(j, ctx)
 	}
 	return res
 }
 
-// createContext returns the context of one create, whether the run's stop
-// cut it short, and how to release it. The context does not end when ctx
-// (the run's) does, with one exception: a create that has sent nothing —
-// no request has asked for a connection yet, so it is waiting for its turn
-// on the client's Limiter or for its key in the store — has nothing to
-// lose, and stops at once. A create whose request is on its way gets
-// Options.StopGrace.
-func (r *runner) createContext(ctx context.Context) (context.Context, func() bool, func()) {
-	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+// createContext returns the context of one create, and how to release it.
+// It does not end when ctx (the run's) does, so that a create on its way is
+// not cut short, except after Options.StopGrace; it carries ctx, so that a
+// Limiter made by Interruptible ends its waits with the run.
+func (r *runner) createContext(ctx context.Context) (context.Context, func()) {
+	cctx := context.WithValue(context.WithoutCancel(ctx), runKey{}, ctx)
+	if r.opts.StopGrace <= 0 {
+		return cctx, func() {}
+	}
+	cctx, cancel := context.WithCancel(cctx)
 	var mu sync.Mutex
-	sending, stopped := false, false
 	var grace *time.Timer
-	// The SDK sends through net/http, which asks for a connection (GetConn)
-	// only once the request may go: after its Limiter, its key, its
-	// Retry-After. The SDK adds its own trace on top; traces compose.
-	cctx = httptrace.WithClientTrace(cctx, &httptrace.ClientTrace{GetConn: func(string) {
-		mu.Lock()
-		sending = true
-		mu.Unlock()
-	}})
 	stop := context.AfterFunc(ctx, func() {
 		mu.Lock()
-		defer mu.Unlock()
-		stopped = true
-		switch {
-		case !sending:
-			cancel()
-		case r.opts.StopGrace > 0:
-			grace = time.AfterFunc(r.opts.StopGrace, cancel)
-		}
+		grace = time.AfterFunc(r.opts.StopGrace, cancel)
+		mu.Unlock()
 	})
-	cut := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return stopped && cctx.Err() != nil
-	}
-	release := func() {
+	return cctx, func() {
 		stop()
 		mu.Lock()
 		if grace != nil {
@@ -296,7 +276,6 @@ func (r *runner) createContext(ctx context.Context) (context.Context, func() boo
 		mu.Unlock()
 		cancel()
 	}
-	return cctx, cut, release
 }
 
 func failedItem(j job, err error) Result {

@@ -40,38 +40,59 @@ func pacedForRuns(l subkit.Limiter) []subkit.Option {
 }
 
 // A run stopped while its workers wait for a turn that will not come in
-// the test's lifetime ends: the waits end with the run, and their items
-// are NotAttempted, not failed. The creates let through finished.
+// the test's lifetime ends: with Interruptible the waits end with the run;
+// without it, after StopGrace. Either way their items are NotAttempted,
+// not failed, and the creates let through finished.
 func TestRunStopEndsTheWaitsForATurn(t *testing.T) {
 	const n = 40
-	f := newPolarFake(t, n)
-	// The page's look-up and ten creates get a turn; nothing else ever does.
-	c := f.client(t, pacedForRuns(&stingyLimiter{n: 11})...)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var last bulk.Progress
-	got := map[int]bulk.Result{}
-	for r := range bulk.Run(ctx, c, f.items(0, n), bulk.Options{Concurrency: 8, Total: n,
-		Progress: func(p bulk.Progress) { last = p }}) {
-		got[r.Index] = r
-		if len(got) == 10 {
-			cancel() // the other workers wait for a turn
+	for _, interruptible := range []bool{true, false} {
+		f := newPolarFake(t, n)
+		// The page's look-up and ten creates get a turn; nothing else ever does.
+		var l subkit.Limiter = &stingyLimiter{n: 11}
+		opts := bulk.Options{Concurrency: 8, Total: n}
+		if interruptible {
+			l = bulk.Interruptible(l)
+		} else {
+			opts.StopGrace = 50 * time.Millisecond
 		}
-	}
+		c := f.client(t, pacedForRuns(l)...)
+		ctx, cancel := context.WithCancel(context.Background())
+		var last bulk.Progress
+		opts.Progress = func(p bulk.Progress) { last = p }
+		got := map[int]bulk.Result{}
+		for r := range bulk.Run(ctx, c, f.items(0, n), opts) {
+			got[r.Index] = r
+			if len(got) == 10 {
+				cancel() // the other workers wait for a turn
+			}
+		}
+		cancel()
 
-	require.Len(t, got, n)
-	counts := countOutcomes(got)
-	assert.Equal(t, map[bulk.Outcome]int{bulk.Created: 10, bulk.NotAttempted: n - 10}, counts)
-	for _, r := range got {
-		if r.Outcome == bulk.NotAttempted {
-			assert.ErrorIs(t, r.Err, bulk.ErrNotAttempted)
-			assert.ErrorIs(t, r.Err, context.Canceled)
+		require.Len(t, got, n)
+		assert.Equal(t, map[bulk.Outcome]int{bulk.Created: 10, bulk.NotAttempted: n - 10}, countOutcomes(got), "interruptible %t", interruptible)
+		for _, r := range got {
+			if r.Outcome == bulk.NotAttempted {
+				assert.ErrorIs(t, r.Err, bulk.ErrNotAttempted)
+				assert.ErrorIs(t, r.Err, context.Canceled)
+			}
 		}
+		assert.Len(t, f.PolarSubscriptions(), 10)
+		assert.True(t, last.Final)
+		assert.Equal(t, 10, last.Done, "items not attempted are not done")
+		assert.Equal(t, n-10, last.Counts[bulk.NotAttempted])
 	}
-	assert.Len(t, f.PolarSubscriptions(), 10)
-	assert.True(t, last.Final)
-	assert.Equal(t, 10, last.Done, "items not attempted are not done")
-	assert.Equal(t, n-10, last.Counts[bulk.NotAttempted])
+}
+
+// Interruptible changes nothing outside a run, and keeps no pacing as no
+// pacing.
+func TestInterruptibleOutsideARun(t *testing.T) {
+	assert.Nil(t, bulk.Interruptible(nil))
+	assert.Nil(t, bulk.Interruptible((*stingyLimiter)(nil)))
+	l := bulk.Interruptible(&stingyLimiter{n: 1})
+	require.NoError(t, l.Wait(context.Background()))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, l.Wait(ctx), context.DeadlineExceeded, "a wait outside a run ends with its own context")
 }
 
 // A create whose request is on its way when the run stops gets StopGrace,

@@ -3,6 +3,8 @@ package subkitredis_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
+	"time"
 	"testing"
 
 	"github.com/subkit-go/subkit"
@@ -70,12 +72,15 @@ func BenchmarkKeyedCreate(b *testing.B) {
 	})
 	for _, st := range stores {
 		b.Run("keyed/"+st.name, func(b *testing.B) {
-			run(b, []subkit.Option{subkit.WithIdempotencyStore(st.store(b))}, func(i int) []subkit.CallOption {
+			cs := &countingStore{inner: st.store(b)}
+			run(b, []subkit.Option{subkit.WithIdempotencyStore(cs)}, func(i int) []subkit.CallOption {
 				return []subkit.CallOption{subkit.WithIdempotencyKey(fmt.Sprint("k", i))}
 			})
+			b.ReportMetric(float64(cs.calls.Load())/float64(b.N), "store-calls/op")
 		})
 		b.Run("replay/"+st.name, func(b *testing.B) {
-			srv, c, p := setup(b, subkit.WithIdempotencyStore(st.store(b)))
+			cs := &countingStore{inner: st.store(b)}
+			srv, c, p := setup(b, subkit.WithIdempotencyStore(cs))
 			if _, err := c.Subscriptions.CreateForCustomer(context.Background(), p, subkit.WithIdempotencyKey("once")); err != nil {
 				b.Fatal(err)
 			}
@@ -86,6 +91,45 @@ func BenchmarkKeyedCreate(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(len(srv.Requests(subkit.Polar))-before)/float64(b.N), "requests/op")
+			b.ReportMetric(float64(cs.calls.Load()-2)/float64(b.N), "store-calls/op")
 		})
 	}
+}
+
+// countingStore counts the calls made to a store: each one round trip to
+// Redis (a Lock that finds the key free included).
+type countingStore struct {
+	inner subkit.IdempotencyStore
+	calls atomic.Int64
+}
+
+func (s *countingStore) Lock(ctx context.Context, key string, req subkit.LockRequest) (subkit.IdempotencyLock, *subkit.IdempotencyRecord, error) {
+	s.calls.Add(1)
+	l, rec, err := s.inner.Lock(ctx, key, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &countingLock{s: s, inner: l}, rec, nil
+}
+
+type countingLock struct {
+	s     *countingStore
+	inner subkit.IdempotencyLock
+}
+
+func (l *countingLock) Extend(ctx context.Context, lease time.Duration) error {
+	l.s.calls.Add(1)
+	return l.inner.Extend(ctx, lease)
+}
+func (l *countingLock) Save(ctx context.Context, rec *subkit.IdempotencyRecord, ttl time.Duration) error {
+	l.s.calls.Add(1)
+	return l.inner.Save(ctx, rec, ttl)
+}
+func (l *countingLock) Release(ctx context.Context, rec *subkit.IdempotencyRecord, ttl time.Duration) error {
+	l.s.calls.Add(1)
+	return l.inner.Release(ctx, rec, ttl)
+}
+func (l *countingLock) Unlock(ctx context.Context) error {
+	l.s.calls.Add(1)
+	return l.inner.Unlock(ctx)
 }

@@ -1,7 +1,7 @@
 // Package subkitredis shares subkit's exactly-once machinery and an API's
 // rate budget between the processes of a fleet through Redis: Store is a
-// subkit.IdempotencyStore (design rule 10) and Limiter a subkit.Limiter
-// (rule 13) that every process using the same Redis shares.
+// subkit.IdempotencyStore and Limiter a subkit.Limiter
+// that every process using the same Redis shares.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379", ContextTimeoutEnabled: true})
 //	client, err := subkit.New(subkit.WithEnv(), subkit.WithIdempotencyStore(subkitredis.NewStore(rdb)))
@@ -30,7 +30,14 @@
 //     error otherwise.
 //   - A record is the JSON of a subkit.IdempotencyRecord, kept for the TTL
 //     given to Save. Lock returns it read in the same script that takes the
-//     lock, so it is the record as it stands once the lock is held.
+//     lock, so it is the record as it stands once the lock is held; a claim
+//     (subkit.LockRequest.Claim) is written by that same script when there
+//     is no record, and Release saves and unlocks in one script: a fresh
+//     keyed create costs two round trips.
+//   - One clock: a pending record's send time is Redis's TIME, written by
+//     the script, and Lock returns how long ago that was on the same clock
+//     (IdempotencyRecord.SinceSent). No process's clock is compared with
+//     another's; a process whose clock is off changes nothing.
 //   - Lock waits while another holder has the key, trying again after 5 ms,
 //     then twice as long each time up to 100 ms, never past the holder's
 //     remaining lease, with jitter; it stops when its context ends.
@@ -40,11 +47,16 @@
 //     client's options so that the context's deadline also bounds a Redis
 //     that stops answering.
 //
-// Fencing protects the store, not the billing API: a process paused for
-// longer than its lease after it took the key (a stopped VM, a long GC) may
-// still send a create it had already started, while another process holds
-// the key. Keep the lease (subkit.WithIdempotencyLease) well above such
-// pauses.
+// Fencing reaches the billing API too: before each attempt's write the SDK
+// checks that the lease still holds with a margin (a quarter lease), on its
+// own monotonic clock counted from the start of the last take or extension
+// Redis confirmed — Redis started the lease after that, so it ends later —
+// and a failed extension (Redis cut off, restarted, stopped) is a lost
+// lease: the holder sends nothing more. What no client can close is the
+// moment between that check and the write: a process paused there (a
+// stopped VM, a long GC) for longer than the margin after its lease has run
+// out may still write once while another process holds the key. Keep the
+// lease (subkit.WithIdempotencyLease) well above such pauses.
 //
 // # When Redis restarts or fails over
 //
@@ -113,7 +125,7 @@
 // "polar:order-1"), a Store with prefix p writes two Redis keys:
 //
 //	p{k}:lock   the holder's token, expiring with the lease
-//	p{k}:rec    the record's JSON, expiring with the record's TTL
+//	p{k}:record a hash: rec, the record's JSON; sent, its pending send time in ms on Redis's clock; expiring with the record's TTL
 //
 // with '%', '{' and '}' in k written as %25, %7B and %7D, so that {k} is the
 // Redis Cluster hash tag of both: they land in one slot, and the scripts

@@ -98,9 +98,9 @@ func TestLimiterNeverOverrunsAWindowAcrossProcesses(t *testing.T) {
 	for _, tc := range []struct {
 		events    int
 		per       time.Duration
-		sustained float64 // the least share of the limit the fleet must get; 0: not checked
+		sustained float64 // the least share of the limit the fleet must get (wide: two suites may share two cores); 0: not checked
 	}{
-		{100, 500 * time.Millisecond, 0.95},
+		{100, 500 * time.Millisecond, 0.75},
 		// On a loaded test machine (the race detector, parallel tests) a
 		// waiter takes up to 10 ms to take a free slot: 5% of so short a
 		// window, against 0.02% of Polar's minute. Only the bound is

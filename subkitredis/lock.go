@@ -2,7 +2,6 @@ package subkitredis
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -29,16 +28,23 @@ redis.call('pexpire', KEYS[1], ARGV[2])
 return 1
 `)
 
-// saveScript writes the record, or deletes it when ARGV[2] is empty, while
-// the token holds the lock. KEYS: lock, record. ARGV: token, record JSON,
-// TTL in ms. Returns 1, or 0 if the lock is lost.
-var saveScript = redis.NewScript(`
+// saveScript writes the record (a hash: its JSON, and its pending send
+// time from Redis's clock when ARGV[4] is "1"), or deletes it when ARGV[2]
+// is empty, and with ARGV[5] "1" releases the lock too — only while the
+// token holds the lock. KEYS: lock, record. ARGV: token, record JSON, TTL in
+// ms, pending, release. Returns 1, or 0 if the lock is lost.
+var saveScript = redis.NewScript(nowMs + `
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] == '' then
-  redis.call('del', KEYS[2])
-else
-  redis.call('set', KEYS[2], ARGV[2], 'PX', ARGV[3])
+redis.call('del', KEYS[2])
+if ARGV[2] ~= '' then
+  if ARGV[4] == '1' then
+    redis.call('hset', KEYS[2], 'rec', ARGV[2], 'sent', now_ms())
+  else
+    redis.call('hset', KEYS[2], 'rec', ARGV[2])
+  end
+  redis.call('pexpire', KEYS[2], ARGV[3])
 end
+if ARGV[5] == '1' then redis.call('del', KEYS[1]) end
 return 1
 `)
 
@@ -58,18 +64,30 @@ func (l *lock) Extend(ctx context.Context, lease time.Duration) error {
 }
 
 // Save stores rec as the key's record for ttl, or deletes the record when
-// rec is nil or ttl is not positive (it would have run out already): see
-// subkit.IdempotencyLock.
+// rec is nil or ttl is not positive (it would have run out already); a
+// pending rec is stamped with Redis's clock: see subkit.IdempotencyLock.
 func (l *lock) Save(ctx context.Context, rec *subkit.IdempotencyRecord, ttl time.Duration) error {
-	value := ""
+	return l.save(ctx, "saving the record of", rec, ttl, "")
+}
+
+// Release is Save and Unlock in one script: see subkit.IdempotencyLock.
+func (l *lock) Release(ctx context.Context, rec *subkit.IdempotencyRecord, ttl time.Duration) error {
+	return l.save(ctx, "releasing", rec, ttl, "1")
+}
+
+func (l *lock) save(ctx context.Context, what string, rec *subkit.IdempotencyRecord, ttl time.Duration, release string) error {
+	value, pending := "", ""
 	if rec != nil && ttl > 0 {
-		b, err := json.Marshal(rec)
+		b, err := encodeRecord(rec)
 		if err != nil {
 			return fmt.Errorf("subkitredis: encoding the record of %q: %w", l.key, err)
 		}
-		value = string(b)
+		value = b
+		if rec.Pending {
+			pending = "1"
+		}
 	}
-	return l.fenced(ctx, "saving the record of", saveScript, []string{l.lockKey, l.recordKey}, l.token, value, millis(ttl))
+	return l.fenced(ctx, what, saveScript, []string{l.lockKey, l.recordKey}, l.token, value, millis(ttl), pending, release)
 }
 
 // fenced runs a script that acts only while l's token holds the lock and

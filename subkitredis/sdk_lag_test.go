@@ -52,9 +52,9 @@ func TestSequentialCallsOnTwoProcessesUnderLag(t *testing.T) {
 	})
 	t.Run("each with its own store: the lag shows, as the README says", func(t *testing.T) {
 		srv, product, customer := lagFake(t, lag)
-		a, err := srv.Client()
+		a, err := srv.Client(subkit.WithIdempotencyStore(subkit.NewMemoryStore()))
 		require.NoError(t, err)
-		b, err := srv.Client()
+		b, err := srv.Client(subkit.WithIdempotencyStore(subkit.NewMemoryStore()))
 		require.NoError(t, err)
 		var info subkit.ResponseInfo
 		require.NoError(t, create(a, product, customer, &info))

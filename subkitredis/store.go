@@ -89,47 +89,81 @@ func newStore(rdb redis.UniversalClient, o StoreOptions) *Store {
 	return s
 }
 
-// obtainScript takes the lock if it is free and returns {1, record} (""
-// when there is none), read in the same step, so that the record returned is
-// the one as it stands once the lock is held; else {0, the holder's lease
-// left in ms}. KEYS: lock, record. ARGV: token, lease in ms.
-var obtainScript = redis.NewScript(`
-if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {1, redis.call('get', KEYS[2]) or ''}
+// nowMs is Lua that reads the store's clock, Redis TIME, in milliseconds:
+// the one clock every process sharing the store agrees on.
+const nowMs = `local function now_ms()
+  local t = redis.call('time')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-return {0, redis.call('pttl', KEYS[1])}
+`
+
+// obtainScript takes the lock if it is free and returns {1, record JSON
+// ("" when there is none), ms since the record's pending send (-1 when not
+// pending), its send time in ms}, read in the same step, so that the record
+// returned is the one as it stands once the lock is held. When there is no
+// record and a claim is given, the claim becomes the record, pending from
+// now. When the lock is held it returns {0, the holder's lease left in ms}.
+// KEYS: lock, record. ARGV: token, lease in ms, claim JSON or "", claim TTL
+// in ms.
+var obtainScript = redis.NewScript(nowMs + `
+if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {0, redis.call('pttl', KEYS[1]), -1, 0}
+end
+local r = redis.call('hmget', KEYS[2], 'rec', 'sent')
+if not r[1] then
+  if ARGV[3] ~= '' then
+    redis.call('hset', KEYS[2], 'rec', ARGV[3], 'sent', now_ms())
+    redis.call('pexpire', KEYS[2], ARGV[4])
+  end
+  return {1, '', -1, 0}
+end
+if r[2] then
+  return {1, r[1], now_ms() - tonumber(r[2]), tonumber(r[2])}
+end
+return {1, r[1], -1, 0}
 `)
 
-// Lock takes the lock on key for lease (at least 1 ms; rounded up to whole
-// milliseconds), waiting while another holder has it until ctx ends, and
-// returns the key's record as it stands once the lock is held (nil if there
-// is none): see subkit.IdempotencyStore. It returns ctx's error if ctx ends
-// while waiting, and Redis's error, wrapped, if Redis cannot be reached; a
-// key that is empty or a lease that is not positive is an error too. If ctx
-// ends while the lock is being taken, the key may stay locked until lease
-// runs out.
-func (s *Store) Lock(ctx context.Context, key string, lease time.Duration) (subkit.IdempotencyLock, *subkit.IdempotencyRecord, error) {
+// Lock takes the lock on key for req.Lease (at least 1 ms; rounded up to
+// whole milliseconds), waiting while another holder has it until ctx ends,
+// and returns the key's record as it stands once the lock is held (nil if
+// there is none), claiming the key with req.Claim in the same step when
+// it has none: see subkit.IdempotencyStore. It returns ctx's error if ctx
+// ends while waiting, and Redis's error, wrapped, if Redis cannot be
+// reached; a key that is empty or a lease that is not positive is an error
+// too. If ctx ends while the lock is being taken, the key may stay locked
+// until the lease runs out.
+func (s *Store) Lock(ctx context.Context, key string, req subkit.LockRequest) (subkit.IdempotencyLock, *subkit.IdempotencyRecord, error) {
 	switch {
 	case s.err != nil:
 		return nil, nil, s.err
 	case key == "":
 		return nil, nil, errors.New("subkitredis: Lock: the key is empty")
-	case lease <= 0:
-		return nil, nil, fmt.Errorf("subkitredis: Lock %q: the lease must be positive, not %v", key, lease)
+	case req.Lease <= 0:
+		return nil, nil, fmt.Errorf("subkitredis: Lock %q: the lease must be positive, not %v", key, req.Lease)
+	}
+	claim, claimTTL := "", "0"
+	if req.Claim != nil && req.ClaimTTL > 0 {
+		c := *req.Claim
+		c.Pending = true
+		b, err := encodeRecord(&c)
+		if err != nil {
+			return nil, nil, fmt.Errorf("subkitredis: encoding the claim on %q: %w", key, err)
+		}
+		claim, claimTTL = b, millis(req.ClaimTTL)
 	}
 	l := &lock{store: s, key: key, lockKey: s.lockKey(key), recordKey: s.recordKey(key), token: newToken()}
 	backoff := minPoll
 	for {
-		res, err := obtainScript.Run(ctx, s.client(), []string{l.lockKey, l.recordKey}, l.token, millis(lease)).Slice()
+		res, err := obtainScript.Run(ctx, s.client(), []string{l.lockKey, l.recordKey}, l.token, millis(req.Lease), claim, claimTTL).Slice()
 		if err != nil {
 			return nil, nil, fmt.Errorf("subkitredis: taking the lock on %q: %w", key, err)
 		}
-		taken, value, err := obtained(res)
+		ob, err := obtained(res)
 		if err != nil {
 			return nil, nil, fmt.Errorf("subkitredis: taking the lock on %q: %w", key, err)
 		}
-		if taken {
-			rec, err := decodeRecord(value)
+		if ob.taken {
+			rec, err := decodeRecord(ob.record, ob.sinceSent, ob.sentAt)
 			if err != nil {
 				_ = l.Unlock(ctx) // the caller gets no lock to release
 				return nil, nil, fmt.Errorf("subkitredis: reading the record of %q: %w", key, err)
@@ -137,8 +171,8 @@ func (s *Store) Lock(ctx context.Context, key string, lease time.Duration) (subk
 			return l, rec, nil
 		}
 		wait := backoff
-		if left, err := strconv.ParseInt(value, 10, 64); err == nil && left > 0 {
-			wait = min(wait, time.Duration(left)*time.Millisecond) // the lease runs out sooner: take over then
+		if ob.leaseLeft > 0 {
+			wait = min(wait, time.Duration(ob.leaseLeft)*time.Millisecond) // the lease runs out sooner: take over then
 		}
 		select {
 		case <-ctx.Done():
@@ -149,33 +183,59 @@ func (s *Store) Lock(ctx context.Context, key string, lease time.Duration) (subk
 	}
 }
 
-// obtained reads obtainScript's answer: whether the lock was taken, and the
-// record (taken) or the holder's lease left in ms (not taken), as text.
-func obtained(res []any) (taken bool, value string, err error) {
-	if len(res) == 2 {
-		flag, ok := res[0].(int64)
-		switch v := res[1].(type) {
-		case string:
-			value = v
-		case int64:
-			value = strconv.FormatInt(v, 10)
-		default:
-			ok = false
-		}
-		if ok {
-			return flag == 1, value, nil
-		}
-	}
-	return false, "", fmt.Errorf("unexpected answer from Redis: %d values", len(res))
+// obtainedAnswer is obtainScript's answer.
+type obtainedAnswer struct {
+	taken     bool
+	record    string
+	leaseLeft int64 // ms, when not taken
+	sinceSent int64 // ms, -1 when not pending
+	sentAt    int64 // ms on Redis's clock, when pending
 }
 
-func decodeRecord(value string) (*subkit.IdempotencyRecord, error) {
+// obtained reads obtainScript's answer.
+func obtained(res []any) (obtainedAnswer, error) {
+	var a obtainedAnswer
+	if len(res) != 4 {
+		return a, fmt.Errorf("unexpected answer from Redis: %d values", len(res))
+	}
+	flag, ok1 := res[0].(int64)
+	a.sinceSent, _ = res[2].(int64)
+	a.sentAt, _ = res[3].(int64)
+	switch v := res[1].(type) {
+	case string:
+		a.record = v
+	case int64:
+		a.leaseLeft = v
+	default:
+		ok1 = false
+	}
+	if !ok1 {
+		return a, errors.New("unexpected answer from Redis")
+	}
+	a.taken = flag == 1
+	return a, nil
+}
+
+// encodeRecord is rec as the store keeps it: the send time is the store's
+// to write, and SinceSent is worked out on every read.
+func encodeRecord(rec *subkit.IdempotencyRecord) (string, error) {
+	c := *rec
+	c.SentAt, c.SinceSent = time.Time{}, 0
+	b, err := json.Marshal(&c)
+	return string(b), err
+}
+
+func decodeRecord(value string, sinceSent, sentAt int64) (*subkit.IdempotencyRecord, error) {
 	if value == "" {
 		return nil, nil
 	}
 	rec := new(subkit.IdempotencyRecord)
 	if err := json.Unmarshal([]byte(value), rec); err != nil {
 		return nil, err
+	}
+	if rec.Pending && sinceSent >= 0 {
+		rec.SinceSent = time.Duration(sinceSent) * time.Millisecond
+		rec.SentAt = time.UnixMilli(sentAt).UTC()
 	}
 	return rec, nil
 }
@@ -191,7 +251,7 @@ func (s *Store) lockKey(key string) string {
 	return s.prefix + "{" + escapeBraces.Replace(key) + "}:lock"
 }
 func (s *Store) recordKey(key string) string {
-	return s.prefix + "{" + escapeBraces.Replace(key) + "}:rec"
+	return s.prefix + "{" + escapeBraces.Replace(key) + "}:record"
 }
 
 // newToken returns a random lock token: the proof, checked by every script,

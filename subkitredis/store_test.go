@@ -35,7 +35,7 @@ func testCtx(t *testing.T) context.Context {
 
 func lock(t *testing.T, s *subkitredis.Store, key string, lease time.Duration) (subkit.IdempotencyLock, *subkit.IdempotencyRecord) {
 	t.Helper()
-	l, rec, err := s.Lock(testCtx(t), key, lease)
+	l, rec, err := s.Lock(testCtx(t), key, subkit.LockRequest{Lease: lease})
 	require.NoError(t, err)
 	return l, rec
 }
@@ -46,7 +46,7 @@ func lockedOut(t *testing.T, s *subkitredis.Store, key string, d time.Duration) 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	l, rec, err := s.Lock(ctx, key, long)
+	l, rec, err := s.Lock(ctx, key, subkit.LockRequest{Lease: long})
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Nil(t, l)
 	assert.Nil(t, rec)
@@ -68,7 +68,7 @@ func TestLockIsExclusiveAcrossGoroutinesAndClients(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for range rounds {
-					l, rec, err := store.Lock(testCtx(t), "polar:counter", long)
+					l, rec, err := store.Lock(testCtx(t), "polar:counter", subkit.LockRequest{Lease: long})
 					if !assert.NoError(t, err) {
 						return
 					}
@@ -164,7 +164,7 @@ func TestLockWaitEndsWithItsContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := s.Lock(ctx, "polar:k", long)
+		_, _, err := s.Lock(ctx, "polar:k", subkit.LockRequest{Lease: long})
 		done <- err
 	}()
 	time.Sleep(50 * time.Millisecond) // let it start waiting; the outcome is the same if not
@@ -185,7 +185,7 @@ func TestSaveDeleteAndExpiry(t *testing.T) {
 	ctx := testCtx(t)
 	want := &subkit.IdempotencyRecord{
 		Fingerprint: "product=p customer=c",
-		SentAt:      time.Date(2026, 3, 4, 5, 6, 7, 890123456, time.UTC),
+		Target:      "polar https://api.polar.sh cred:0011",
 		Result:      []byte(`{"id":"sub_1","status":"active"}`),
 		StatusCode:  201,
 		RequestID:   "req_1",
@@ -196,11 +196,11 @@ func TestSaveDeleteAndExpiry(t *testing.T) {
 	require.NoError(t, l.Save(ctx, want, time.Hour))
 
 	// The keys the package documentation names, with their expiries.
-	raw, err := rdb.Get(ctx, "subkit:idem:{polar:k}:rec").Result()
+	raw, err := rdb.HGet(ctx, "subkit:idem:{polar:k}:record", "rec").Result()
 	require.NoError(t, err)
 	wantJSON, _ := json.Marshal(want)
 	assert.JSONEq(t, string(wantJSON), raw)
-	ttl, err := rdb.PTTL(ctx, "subkit:idem:{polar:k}:rec").Result()
+	ttl, err := rdb.PTTL(ctx, "subkit:idem:{polar:k}:record").Result()
 	require.NoError(t, err)
 	assert.True(t, ttl > time.Hour-time.Minute && ttl <= time.Hour, "record TTL %v", ttl)
 	leaseLeft, err := rdb.PTTL(ctx, "subkit:idem:{polar:k}:lock").Result()
@@ -215,10 +215,10 @@ func TestSaveDeleteAndExpiry(t *testing.T) {
 
 	// Save(nil) deletes it; so does a TTL that has run out already.
 	require.NoError(t, l.Save(ctx, nil, time.Hour))
-	assert.Zero(t, rdb.Exists(ctx, "subkit:idem:{polar:k}:rec").Val())
+	assert.Zero(t, rdb.Exists(ctx, "subkit:idem:{polar:k}:record").Val())
 	require.NoError(t, l.Save(ctx, want, time.Hour))
 	require.NoError(t, l.Save(ctx, want, 0))
-	assert.Zero(t, rdb.Exists(ctx, "subkit:idem:{polar:k}:rec").Val())
+	assert.Zero(t, rdb.Exists(ctx, "subkit:idem:{polar:k}:record").Val())
 
 	// A record lives for its TTL only.
 	require.NoError(t, l.Save(ctx, want, 50*time.Millisecond))
@@ -241,7 +241,7 @@ func TestKeysArePerStorePrefixAndPerKey(t *testing.T) {
 	lb, _ := lock(t, b, "polar:k", long) // another prefix: not locked out
 	lc, _ := lock(t, a, "chargeflow:k", long)
 	require.NoError(t, lb.Save(ctx, &subkit.IdempotencyRecord{Fingerprint: "b"}, time.Hour))
-	assert.Equal(t, int64(1), rdb.Exists(ctx, "app2:{polar:k}:rec").Val())
+	assert.Equal(t, int64(1), rdb.Exists(ctx, "app2:{polar:k}:record").Val())
 
 	// Braces and the escape character in a key are escaped, one to one.
 	for _, key := range []string{"polar:{x}", "polar:%7Bx%7D", "polar:}{"} {
@@ -249,12 +249,12 @@ func TestKeysArePerStorePrefixAndPerKey(t *testing.T) {
 		assert.Nil(t, rec, key)
 		require.NoError(t, l.Save(ctx, &subkit.IdempotencyRecord{Fingerprint: key}, time.Hour))
 	}
-	keys, err := rdb.Keys(ctx, "subkit:idem:*:rec").Result()
+	keys, err := rdb.Keys(ctx, "subkit:idem:*:record").Result()
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{
-		"subkit:idem:{polar:%7Bx%7D}:rec",
-		"subkit:idem:{polar:%257Bx%257D}:rec",
-		"subkit:idem:{polar:%7D%7B}:rec",
+		"subkit:idem:{polar:%7Bx%7D}:record",
+		"subkit:idem:{polar:%257Bx%257D}:record",
+		"subkit:idem:{polar:%7D%7B}:record",
 	}, keys)
 	for _, l := range []subkit.IdempotencyLock{la, lb, lc} {
 		require.NoError(t, l.Unlock(ctx))
@@ -293,13 +293,13 @@ func TestRedisStoppedIsAnErrorNotAHang(t *testing.T) {
 	// A Lock waiting for the key when Redis goes away.
 	waiting := make(chan error, 1)
 	go func() {
-		_, _, err := s.Lock(ctx, "polar:k", long)
+		_, _, err := s.Lock(ctx, "polar:k", subkit.LockRequest{Lease: long})
 		waiting <- err
 	}()
 	srv.Stop()
 	assertUnreachable(t, <-waiting)
 
-	_, _, err := s.Lock(ctx, "polar:other", long)
+	_, _, err := s.Lock(ctx, "polar:other", subkit.LockRequest{Lease: long})
 	assertUnreachable(t, err)
 	assertUnreachable(t, held.Save(ctx, &subkit.IdempotencyRecord{Fingerprint: "during"}, time.Hour))
 	assertUnreachable(t, held.Extend(ctx, long))
@@ -335,7 +335,7 @@ func TestHungRedisIsBoundedByTheContext(t *testing.T) {
 		t.Cleanup(cancel)
 		return ctx
 	}
-	_, _, err := s.Lock(bounded(), "polar:other", long)
+	_, _, err := s.Lock(bounded(), "polar:other", subkit.LockRequest{Lease: long})
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.ErrorIs(t, held.Save(bounded(), &subkit.IdempotencyRecord{Fingerprint: "x"}, time.Hour), context.DeadlineExceeded)
 	assert.ErrorIs(t, held.Extend(bounded(), long), context.DeadlineExceeded)
@@ -366,7 +366,7 @@ func TestRefusesBadInputWithAClearError(t *testing.T) {
 	srv := redistest.NewServer(t)
 	ctx := testCtx(t)
 
-	_, _, err := subkitredis.NewStore(nil).Lock(ctx, "polar:k", long)
+	_, _, err := subkitredis.NewStore(nil).Lock(ctx, "polar:k", subkit.LockRequest{Lease: long})
 	assert.ErrorContains(t, err, "no Redis client")
 	s, err := subkitredis.NewStoreWithOptions(nil, subkitredis.StoreOptions{})
 	assert.ErrorContains(t, err, "no Redis client")
@@ -376,9 +376,9 @@ func TestRefusesBadInputWithAClearError(t *testing.T) {
 	assert.Nil(t, s)
 
 	s = subkitredis.NewStore(srv.Client())
-	_, _, err = s.Lock(ctx, "", long)
+	_, _, err = s.Lock(ctx, "", subkit.LockRequest{Lease: long})
 	assert.ErrorContains(t, err, "key is empty")
-	_, _, err = s.Lock(ctx, "polar:k", 0)
+	_, _, err = s.Lock(ctx, "polar:k", subkit.LockRequest{})
 	assert.ErrorContains(t, err, "lease must be positive")
 	l, _ := lock(t, s, "polar:k", long)
 	assert.ErrorContains(t, l.Extend(ctx, -time.Second), "lease must be positive")
@@ -390,9 +390,9 @@ func TestCorruptRecordIsAnErrorAndFreesTheKey(t *testing.T) {
 	srv := redistest.NewServer(t)
 	s := subkitredis.NewStore(srv.Client())
 	ctx := testCtx(t)
-	require.NoError(t, srv.Client().Set(ctx, "subkit:idem:{polar:k}:rec", "not json", time.Hour).Err())
+	require.NoError(t, srv.Client().HSet(ctx, "subkit:idem:{polar:k}:record", "rec", "not json").Err())
 
-	_, _, err := s.Lock(ctx, "polar:k", long)
+	_, _, err := s.Lock(ctx, "polar:k", subkit.LockRequest{Lease: long})
 	var syntax *json.SyntaxError
 	assert.True(t, errors.As(err, &syntax), "%v", err)
 	assert.Zero(t, srv.Client().Exists(ctx, "subkit:idem:{polar:k}:lock").Val(), "the lock was released")
@@ -426,7 +426,7 @@ func TestNoPasswordInErrorsOrPrintedValues(t *testing.T) {
 
 	wrong := redis.NewClient(&redis.Options{Addr: o.Addr, Password: password + "-wrong", DialerRetries: 1})
 	t.Cleanup(func() { _ = wrong.Close() })
-	_, _, err := subkitredis.NewStore(wrong).Lock(ctx, "polar:k", long)
+	_, _, err := subkitredis.NewStore(wrong).Lock(ctx, "polar:k", subkit.LockRequest{Lease: long})
 	require.Error(t, err)
 	printed = append(printed, err.Error(), fmt.Sprintf("%+v", err))
 

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"time"
 
@@ -140,8 +139,7 @@ func (s *Server) Client(opts ...subkit.Option) (*subkit.Client, error) {
 }
 
 func (s *Server) checkAPI(api subkit.API) {
-	switch api {
-	case subkit.ChatDash, subkit.Chargeflow, subkit.Polar:
+	if _, ok := api.Info(); ok {
 		return
 	}
 	panic(fmt.Sprintf("subkittest: unknown API %q", string(api)))
@@ -161,15 +159,13 @@ type apiHandler interface {
 	contentType() string
 }
 
-// apiFor tells which API a path belongs to.
-func apiFor(path string) subkit.API {
-	switch {
-	case strings.HasPrefix(path, "/v1/public/"):
-		return subkit.ChatDash
-	case strings.HasPrefix(path, "/public/"):
-		return subkit.Chargeflow
-	}
-	return subkit.Polar
+// notFound answers a path that belongs to no API (by the SDK's API table):
+// 404 with a request ID of its own, and no API records it.
+func notFound(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Request-Id", newUUID4())
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = w.Write([]byte(`{"detail":"Not Found"}`))
 }
 
 // maxRequestBody bounds what the server reads of a request body: Polar's
@@ -177,7 +173,11 @@ func apiFor(path string) subkit.API {
 const maxRequestBody = 10 << 20
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	api := apiFor(r.URL.EscapedPath())
+	api, ok := subkit.APIForPath(r.URL.EscapedPath())
+	if !ok {
+		notFound(w)
+		return
+	}
 	// A body declared too large is refused unread, as Polar's
 	// MaxBodySizeMiddleware does.
 	var body []byte

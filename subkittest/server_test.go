@@ -109,3 +109,20 @@ func TestServersAreIndependent(t *testing.T) {
 	}
 	mustHold(t, a, subkit.Polar, 0)
 }
+
+// A path that belongs to no API (by the SDK's API table) is a 404 that no
+// API records: never taken for Polar's.
+func TestPathOfNoAPIIsNotFound(t *testing.T) {
+	s := newServer(t)
+	for _, path := range []string{"/", "/health", "/v2/subscriptions/", "/public"} {
+		got := send(t, http.MethodGet, s.URL()+path, map[string]string{"Authorization": "Bearer " + PolarToken}, nil)
+		if got.status != http.StatusNotFound || got.body != `{"detail":"Not Found"}` {
+			t.Errorf("%s: answer %d %s, want 404", path, got.status, got.body)
+		}
+	}
+	for _, api := range []subkit.API{subkit.ChatDash, subkit.Chargeflow, subkit.Polar} {
+		if n := len(s.Requests(api)); n != 0 {
+			t.Errorf("%s recorded %d requests to no API's path", api, n)
+		}
+	}
+}

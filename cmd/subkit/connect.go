@@ -16,13 +16,6 @@ import (
 	"github.com/subkit-go/subkit/subkittest"
 )
 
-// credentialVars are the environment variables subkit.WithEnv reads.
-var credentialVars = map[subkit.API]string{
-	subkit.ChatDash:   "CHATDASH_AGENCY_KEY",
-	subkit.Chargeflow: "CHARGEFLOW_API_KEY",
-	subkit.Polar:      "POLAR_ACCESS_TOKEN",
-}
-
 // env is what a run talks to: its client, the fake when there is one, and
 // the request counter on the client's transport.
 type env struct {
@@ -91,13 +84,14 @@ func (c *config) connect(ctx context.Context, sc *scan, stderr io.Writer) (*env,
 	opts = append([]subkit.Option{subkit.WithEnv()}, opts...)
 	switch {
 	case c.baseURL != "":
-		for _, api := range []subkit.API{subkit.ChatDash, subkit.Chargeflow, subkit.Polar} {
+		for _, info := range subkit.APIs() {
+			api := info.API
 			opts = append(opts, subkit.WithBaseURL(api, c.baseURL))
-			if fakeCreds && strings.TrimSpace(os.Getenv(credentialVars[api])) == "" {
+			if fakeCreds && strings.TrimSpace(os.Getenv(info.EnvVar)) == "" {
 				opts = append(opts, fakeCredential(api))
 				if sc.apis[api] {
 					fmt.Fprintf(stderr, "subkit bulk: no %s in the environment: using subkit fake's own, since %s is on this machine\n",
-						credentialVars[api], c.baseURL)
+						info.EnvVar, c.baseURL)
 				}
 			}
 		}
@@ -146,13 +140,14 @@ func missingCredentials(sc *scan, fakeCreds bool) string {
 	if fakeCreds {
 		return ""
 	}
-	var missing []string
+	var missing, all []string
 	anySet := false
-	for api, v := range credentialVars {
-		set := strings.TrimSpace(os.Getenv(v)) != ""
+	for _, info := range subkit.APIs() {
+		all = append(all, info.EnvVar)
+		set := strings.TrimSpace(os.Getenv(info.EnvVar)) != ""
 		anySet = anySet || set
-		if sc.apis[api] && !set {
-			missing = append(missing, v)
+		if sc.apis[info.API] && !set {
+			missing = append(missing, info.EnvVar)
 		}
 	}
 	sort.Strings(missing)
@@ -160,7 +155,7 @@ func missingCredentials(sc *scan, fakeCreds bool) string {
 	case len(missing) > 0:
 		return "the input's creates need " + strings.Join(missing, ", ") + " in the environment; nothing was sent"
 	case !anySet:
-		return "no credential in the environment (CHATDASH_AGENCY_KEY, CHARGEFLOW_API_KEY, POLAR_ACCESS_TOKEN); nothing was sent. Without -live and -base-url, subkit bulk runs against the built-in fake"
+		return "no credential in the environment (" + strings.Join(all, ", ") + "); nothing was sent. Without -live and -base-url, subkit bulk runs against the built-in fake"
 	}
 	return ""
 }
@@ -177,8 +172,8 @@ func newCounter() *counter {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 100 // as the SDK's own client: workers reuse connections
 	c := &counter{base: t, requests: map[subkit.API]*atomic.Int64{}}
-	for api := range credentialVars {
-		c.requests[api] = new(atomic.Int64)
+	for _, info := range subkit.APIs() {
+		c.requests[info.API] = new(atomic.Int64)
 	}
 	return c
 }
@@ -186,14 +181,9 @@ func newCounter() *counter {
 // RoundTrip counts the request under the API its path belongs to (the three
 // APIs' paths do not overlap, so this holds on one fake as on the real hosts).
 func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
-	api := subkit.Polar
-	switch {
-	case strings.HasPrefix(r.URL.Path, "/v1/public/"):
-		api = subkit.ChatDash
-	case strings.HasPrefix(r.URL.Path, "/public/"):
-		api = subkit.Chargeflow
+	if api, ok := subkit.APIForPath(r.URL.EscapedPath()); ok {
+		c.requests[api].Add(1)
 	}
-	c.requests[api].Add(1)
 	res, err := c.base.RoundTrip(r)
 	if err == nil && res.StatusCode == http.StatusTooManyRequests {
 		c.tooMany.Add(1)

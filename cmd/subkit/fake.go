@@ -384,5 +384,6 @@ func perAPI(v, form string) (subkit.API, string, error) {
 // apiNamed reads an API's name as the flags take it.
 func apiNamed(name string) (subkit.API, bool) {
 	api := subkit.API(strings.ToLower(strings.TrimSpace(name)))
-	return api, api == subkit.Polar || api == subkit.Chargeflow || api == subkit.ChatDash
+	_, known := api.Info()
+	return api, known
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/subkit-go/subkit"
+	"github.com/subkit-go/subkit/bulk"
 	"github.com/subkit-go/subkit/subkitredis"
 )
 
@@ -49,9 +50,9 @@ type sharedState struct {
 
 // openShared makes the limiters of -rate and, with a store flag, the store
 // and the limiters the processes sharing it share, one budget per API and
-// -redis-name. With -live and a shared store, Polar's budget is its
-// published limit unless -rate says otherwise: the SDK's own default paces
-// one process only. Its errors never carry a credential.
+// -redis-name. With -live, Polar's budget is its published limit unless
+// -rate says otherwise (as the SDK's default, which paces one process
+// only). Its errors never carry a credential.
 func (c *config) openShared(ctx context.Context) (*sharedState, error) {
 	s := &sharedState{close: func() {}}
 	var rdb *redis.Client
@@ -74,7 +75,9 @@ func (c *config) openShared(ctx context.Context) (*sharedState, error) {
 		s.options = append(s.options, subkit.WithIdempotencyStore(subkitredis.NewStore(rdb)))
 	}
 	rates := c.rates
-	if _, set := rates[subkit.Polar]; rdb != nil && c.live && !set {
+	if _, set := rates[subkit.Polar]; c.live && !set {
+		// The SDK paces Polar's own servers so by default; the command says
+		// so itself, for a fleet's shared budget and for Interruptible.
 		rates = maps.Clone(rates)
 		rates[subkit.Polar] = rate{events: subkit.PolarSandboxRateLimit, per: time.Minute}
 		if c.production {
@@ -86,7 +89,8 @@ func (c *config) openShared(ctx context.Context) (*sharedState, error) {
 		if rdb != nil {
 			l = subkitredis.NewLimiter(rdb, c.store.redisName+":"+string(api), r.events, r.per)
 		}
-		s.options = append(s.options, subkit.WithRateLimiter(api, l))
+		// A wait for a turn ends with the run: Ctrl-C never waits for one.
+		s.options = append(s.options, subkit.WithRateLimiter(api, bulk.Interruptible(l)))
 	}
 	return s, nil
 }

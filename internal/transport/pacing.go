@@ -19,10 +19,24 @@ type paced struct{ next http.RoundTripper }
 
 type limiterKey struct{}
 
+// gates are what an attempt passes before it is written: its Limiter, then
+// its Gate (either may be nil).
+type gates struct {
+	limiter Limiter
+	gate    func(ctx context.Context) error
+}
+
 func (p paced) RoundTrip(req *http.Request) (*http.Response, error) {
-	if l, _ := req.Context().Value(limiterKey{}).(Limiter); l != nil {
-		if err := l.Wait(req.Context()); err != nil {
-			return nil, &WaitError{Err: err}
+	if g, ok := req.Context().Value(limiterKey{}).(gates); ok {
+		if g.limiter != nil {
+			if err := g.limiter.Wait(req.Context()); err != nil {
+				return nil, &WaitError{Err: err, what: "waiting on the rate limiter"}
+			}
+		}
+		if g.gate != nil {
+			if err := g.gate(req.Context()); err != nil {
+				return nil, &WaitError{Err: err, what: "before sending"}
+			}
 		}
 	}
 	return p.next.RoundTrip(req)
@@ -31,9 +45,12 @@ func (p paced) RoundTrip(req *http.Request) (*http.Response, error) {
 // WaitError is an attempt that never started because waiting on its
 // Limiter failed (the context ended, or the limiter refused): nothing was
 // sent, and it counts as no attempt.
-type WaitError struct{ Err error }
+type WaitError struct {
+	Err  error
+	what string
+}
 
-func (e *WaitError) Error() string { return "waiting on the rate limiter: " + e.Err.Error() }
+func (e *WaitError) Error() string { return e.what + ": " + e.Err.Error() }
 
 func (e *WaitError) Unwrap() error { return e.Err }
 

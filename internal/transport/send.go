@@ -44,6 +44,11 @@ type Request struct {
 	// Limiter, if not nil, paces the request: every attempt waits on it
 	// first (the client must come from NewHTTPClient).
 	Limiter Limiter
+	// Gate, if not nil, runs right before each attempt is written, after
+	// the Limiter's wait and any backoff or Retry-After wait: an error
+	// stops the call there, with nothing of that attempt sent (a
+	// *WaitError that counts as no attempt).
+	Gate func(ctx context.Context) error
 	// Secret is the credential the request carries. A server may quote it
 	// back (an echoing gateway, a validation error that repeats its input),
 	// so it is redacted from what the transport reports of a response: the
@@ -112,8 +117,8 @@ func (s *Sender) Send(ctx context.Context, r *Request, p Policy) Result {
 	c := &call{s: s, p: p, req: *r, ctx: ctx}
 	c.trace = c.progress.trace()
 	ctx = httptrace.WithClientTrace(ctx, &c.trace)
-	if r.Limiter != nil {
-		ctx = context.WithValue(ctx, limiterKey{}, r.Limiter)
+	if r.Limiter != nil || r.Gate != nil {
+		ctx = context.WithValue(ctx, limiterKey{}, gates{r.Limiter, r.Gate})
 	}
 	var body io.Reader
 	if r.Body != nil { // a typed nil would send an empty body with Content-Length: 0 on a GET
