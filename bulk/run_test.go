@@ -270,7 +270,9 @@ func TestResumeLooksMissingKeysUpAgainAfterSettleTime(t *testing.T) {
 	run(t, context.Background(), f.client(t), f.items(0, 150), bulk.Options{})
 	before := len(f.Requests(subkit.Polar))
 
-	const settle = 300 * time.Millisecond
+	// Long enough that page 2, looked up right after page 1, is looked up
+	// before run start + settle even on a loaded machine.
+	const settle = 2 * time.Second
 	c := f.client(t, subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, SettleTime: settle}))
 	start := time.Now()
 	got := run(t, context.Background(), c, f.items(0, 300), bulk.Options{SettleTime: settle})
