@@ -61,10 +61,11 @@ type PolarWebhook struct {
 	// Events are the event types the endpoint receives; none means every
 	// type.
 	Events []string
-	// TimeScale multiplies every delay of Polar's delivery: the retry
+	// TimeScale multiplies the delays of Polar's delivery: the retry
 	// backoff (2–4 s after the first failure, doubling, 17–34 minutes for
-	// all ten attempts), the FIFO guard's waits and the 10 s timeout.
-	// 0.001 runs a whole retry schedule in 1–2 s; 0 means 1, real time.
+	// all ten attempts), the FIFO guard's 300 ms steps (not its one-minute
+	// age limit) and the 10 s timeout. 0.001 runs a whole retry schedule
+	// in 1–2 s; 0 means 1, real time.
 	TimeScale float64
 	// Timeout, when positive, replaces the scaled 10 s timeout: a scale
 	// small enough to run the retries quickly may leave too little time

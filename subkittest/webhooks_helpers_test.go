@@ -20,8 +20,11 @@ import (
 // a de-duplicating store, on a loopback server, recording what arrived and
 // what reached fn. While down it closes every connection unanswered.
 type hookReceiver struct {
-	srv     *httptest.Server
-	down    atomic.Bool
+	srv  *httptest.Server
+	down atomic.Bool
+	// loseAnswers handles each delivery and then closes the connection
+	// unanswered: the work is done, and Polar sees a failure.
+	loseAnswers atomic.Bool
 	handler atomic.Pointer[http.Handler]
 	store   *subkit.MemoryStore
 	// fail, when set, decides fn's error.
@@ -46,11 +49,14 @@ func newHookReceiver(t *testing.T, secrets ...string) *hookReceiver {
 		if hr.down.Load() {
 			panic(http.ErrAbortHandler) // the connection closes with no answer
 		}
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusWriter{ResponseWriter: w, lose: hr.loseAnswers.Load()}
 		(*hr.handler.Load()).ServeHTTP(sw, req)
 		hr.mu.Lock()
-		defer hr.mu.Unlock()
 		hr.arrivals = append(hr.arrivals, arrival{id: req.Header.Get("webhook-id"), status: sw.status})
+		hr.mu.Unlock()
+		if sw.lose {
+			panic(http.ErrAbortHandler)
+		}
 	}))
 	t.Cleanup(hr.srv.Close)
 	return hr
@@ -76,14 +82,25 @@ func (hr *hookReceiver) rekey(t *testing.T, secrets ...string) {
 	hr.handler.Store(&h)
 }
 
+// statusWriter notes the status written; with lose set it writes nothing.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	lose   bool
 }
 
 func (w *statusWriter) WriteHeader(status int) {
 	w.status = status
-	w.ResponseWriter.WriteHeader(status)
+	if !w.lose {
+		w.ResponseWriter.WriteHeader(status)
+	}
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.lose {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // events returns the events fn was handed, in order.
