@@ -25,8 +25,8 @@ type hookReceiver struct {
 	// loseAnswers handles each delivery and then closes the connection
 	// unanswered: the work is done, and Polar sees a failure.
 	loseAnswers atomic.Bool
-	handler atomic.Pointer[http.Handler]
-	store   *subkit.MemoryStore
+	handler     atomic.Pointer[http.Handler]
+	store       *subkit.MemoryStore
 	// fail, when set, decides fn's error.
 	fail func(ev *webhook.Event) error
 
