@@ -90,7 +90,9 @@ func (h *handler) inOrder(ctx, work context.Context, cancelWork context.CancelFu
 		h.log(ctx, slog.LevelWarn, "webhook: subscription event without a readable subscription", ev, slog.String("error", err.Error()))
 		return result{status: 400, text: err.Error()}
 	}
-	h.settleCreate(work, ev)
+	if res, ok := h.settleCreate(ctx, ev); !ok {
+		return res
+	}
 	lock, rec, res := h.lock(ctx, subscriptionKeyPrefix+ref.ID)
 	if lock == nil {
 		return res

@@ -44,7 +44,7 @@ type handlerConfig struct {
 	lease     time.Duration
 	logger    *slog.Logger
 	// settle settles the pending record of a keyed create that an event
-	// shows was applied (settle.go).
+	// shows was applied: subkit.SettlePendingCreate, replaced in tests.
 	settle func(ctx context.Context, s subkit.IdempotencyStore, sub *subkit.Subscription) (bool, error)
 }
 
@@ -137,8 +137,10 @@ func WithLogger(l *slog.Logger) HandlerOption {
 //     already handed to fn for that subscription is answered 200 without
 //     fn; events of one subscription are handed to fn one at a time;
 //   - a subscription.* event carrying subkit's idempotency key settles the
-//     store's pending record of that create, so that a call that ended
-//     ErrOutcomeUnknown replays without waiting or sending;
+//     store's pending record of that create (subkit.SettlePendingCreate),
+//     so that a call that ended ErrOutcomeUnknown replays without waiting
+//     or sending; while that create's call still holds its key, the
+//     delivery is answered 409 before fn runs, and Polar's retry settles;
 //   - IDs are remembered for WithRetention (90 days).
 //
 // Other answers: 405 for a method other than POST; 400 for ErrMalformed
@@ -152,7 +154,7 @@ func (r *Receiver) Handler(fn func(ctx context.Context, ev *Event) error, opts .
 		panic("webhook: Handler: nil fn")
 	}
 	c := handlerConfig{retention: DefaultRetention, busyWait: DefaultBusyWait, timeout: DefaultHandlerTimeout,
-		lease: DefaultLease, settle: settlePendingCreate}
+		lease: DefaultLease, settle: subkit.SettlePendingCreate}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)

@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -129,5 +130,38 @@ func TestLogsHoldNoSecret(t *testing.T) {
 		if strings.Contains(log, secret) {
 			t.Errorf("the log holds %q:\n%s", secret, log)
 		}
+	}
+}
+
+// TestHandlerComesBackWhenItCannotSettle: while the keyed create's call
+// holds its key past the settle wait, or the store fails, the delivery asks
+// Polar to come back later, before fn runs and without recording anything;
+// the retry settles and runs fn.
+func TestHandlerComesBackWhenItCannotSettle(t *testing.T) {
+	r, err := NewPolarReceiver([]string{internalSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ran int
+	h := r.Handler(func(context.Context, *Event) error { ran++; return nil }, WithDedupe(subkit.NewMemoryStore())).(*handler)
+	outcomes := []error{context.DeadlineExceeded, errors.New("connection reset"), nil}
+	h.c.settle = func(ctx context.Context, _ subkit.IdempotencyStore, _ *subkit.Subscription) (bool, error) {
+		err := outcomes[0]
+		outcomes = outcomes[1:]
+		return err == nil, err
+	}
+	const keyed = `{"type":"subscription.created","timestamp":"2026-12-06T10:00:00Z","data":{"id":"sub-k","created_at":"2026-12-06T10:00:00Z","metadata":{"subkit_idempotency_key":"order-7"}}}`
+	for _, want := range []int{http.StatusConflict, http.StatusServiceUnavailable, http.StatusOK} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, signedRequest("e-keyed", []byte(keyed)))
+		if rec.Code != want {
+			t.Fatalf("answered %d, want %d (%s)", rec.Code, want, rec.Body)
+		}
+		if want != http.StatusOK && (ran != 0 || rec.Header().Get("Retry-After") == "") {
+			t.Fatalf("fn ran %d times, Retry-After %q", ran, rec.Header().Get("Retry-After"))
+		}
+	}
+	if ran != 1 {
+		t.Fatalf("fn ran %d times, want 1", ran)
 	}
 }
