@@ -98,6 +98,7 @@ func TestWebhookHandledOnceAcrossRedisFleet(t *testing.T) {
 			t.Errorf("a delivery answered %d", s)
 		}
 	}
+	t.Logf("ten deliveries of one ID across two processes: answers %v, then %d retried", statuses, conflicts)
 	for range conflicts {
 		status, text := procs[0].deliver(t, secret, "evt-ten", body)
 		assert.Equal(t, http.StatusOK, status)
