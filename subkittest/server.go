@@ -44,6 +44,8 @@ type Server struct {
 
 	implicit bool // WithImplicitResources
 	cfArray  bool // WithChargeflowSubscriptionsArray
+
+	hooks webhookState // Polar's webhooks (webhooks.go)
 }
 
 // ServerOption configures a Server in NewServer.
@@ -103,6 +105,7 @@ func (s *Server) URL() string { return s.ts.URL }
 func (s *Server) Close() {
 	s.once.Do(func() {
 		close(s.closed)
+		s.hooks.close()
 		s.ts.CloseClientConnections()
 		s.ts.Close()
 	})
