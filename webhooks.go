@@ -36,9 +36,6 @@ type WebhooksService struct {
 	client *Client
 }
 
-// Webhooks returns the client's calls to Polar's webhook endpoints.
-func (c *Client) Webhooks() *WebhooksService { return &WebhooksService{client: c} }
-
 // WebhookDeliveryListParams filter ListDeliveries; every field is
 // optional, and nil params mean no filter.
 type WebhookDeliveryListParams struct {

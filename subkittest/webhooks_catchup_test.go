@@ -53,12 +53,12 @@ func TestWebhooksCatchUpAfterDowntime(t *testing.T) {
 
 	hr.down.Store(false)
 	f.srv.SetPolarWebhookEnabled(f.srv.PolarWebhookEndpoints()[0].ID, true)
-	dry, err := f.client.Webhooks().CatchUp(ctx, &subkit.WebhookCatchUpParams{Since: since, DryRun: true})
+	dry, err := f.client.Webhooks.CatchUp(ctx, &subkit.WebhookCatchUpParams{Since: since, DryRun: true})
 	require.NoError(t, err)
 	assert.Len(t, dry.Redelivered, 15)
 	assert.Len(t, f.srv.PolarWebhookDeliveries(), len(f.srv.PolarWebhookDeliveries()), "a dry run sends nothing")
 
-	res, err := f.client.Webhooks().CatchUp(ctx, &subkit.WebhookCatchUpParams{Since: since})
+	res, err := f.client.Webhooks.CatchUp(ctx, &subkit.WebhookCatchUpParams{Since: since})
 	require.NoError(t, err)
 	f.wait(t)
 	assert.Equal(t, failedDeliveries, res.FailedDeliveries)
@@ -92,7 +92,7 @@ func TestWebhooksCatchUpAfterDowntime(t *testing.T) {
 	duplicates -= len(evs) // the answers that were not fn's first run
 	assert.GreaterOrEqual(t, duplicates, 3, "the lost answers' events came back as duplicates")
 
-	again, err := f.client.Webhooks().CatchUp(ctx, &subkit.WebhookCatchUpParams{Since: since})
+	again, err := f.client.Webhooks.CatchUp(ctx, &subkit.WebhookCatchUpParams{Since: since})
 	require.NoError(t, err)
 	assert.Empty(t, again.Redelivered, "nothing left to catch up")
 	assert.Len(t, again.Delivered, 15)
@@ -131,7 +131,7 @@ func TestWebhookDeliveriesList(t *testing.T) {
 	list := func(p *subkit.WebhookDeliveryListParams) []*subkit.WebhookDelivery {
 		t.Helper()
 		var out []*subkit.WebhookDelivery
-		for d, err := range f.client.Webhooks().ListDeliveries(ctx, p) {
+		for d, err := range f.client.Webhooks.ListDeliveries(ctx, p) {
 			require.NoError(t, err)
 			out = append(out, d)
 		}
@@ -185,7 +185,7 @@ func TestWebhookDeliveriesList(t *testing.T) {
 	// Client-side validation: nothing is sent.
 	for _, p := range []*subkit.WebhookDeliveryListParams{{EndpointIDs: []string{"nope"}}, {HTTPCodeClass: "6xx"}, {PageSize: -1},
 		{Start: between, End: before}, {EventTypes: []string{""}}} {
-		for _, err := range f.client.Webhooks().ListDeliveries(ctx, p) {
+		for _, err := range f.client.Webhooks.ListDeliveries(ctx, p) {
 			assert.ErrorIs(t, err, subkit.ErrInvalidParams)
 		}
 	}
@@ -258,9 +258,9 @@ func TestWebhookEndpointsOnTheWire(t *testing.T) {
 	assert.Len(t, hr.events(), 3)
 
 	// Redeliver through the client.
-	require.NoError(t, f.client.Webhooks().Redeliver(context.Background(), event))
-	err := f.client.Webhooks().Redeliver(context.Background(), "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f")
+	require.NoError(t, f.client.Webhooks.Redeliver(context.Background(), event))
+	err := f.client.Webhooks.Redeliver(context.Background(), "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f")
 	assert.ErrorIs(t, err, subkit.ErrNotFound)
-	assert.ErrorIs(t, f.client.Webhooks().Redeliver(context.Background(), "nope"), subkit.ErrInvalidParams)
+	assert.ErrorIs(t, f.client.Webhooks.Redeliver(context.Background(), "nope"), subkit.ErrInvalidParams)
 	f.wait(t)
 }

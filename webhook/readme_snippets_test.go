@@ -55,7 +55,7 @@ func readmeRotation(newSecret, oldSecret string) {
 }
 
 func readmeCatchUp(ctx context.Context, client *subkit.Client, wentDown time.Time) {
-	res, err := client.Webhooks().CatchUp(ctx, &subkit.WebhookCatchUpParams{
+	res, err := client.Webhooks.CatchUp(ctx, &subkit.WebhookCatchUpParams{
 		Since: wentDown.Add(-35 * time.Minute), // events made up to Polar's last retry before the outage
 	})
 	// res.Redelivered: the events Polar sends again (the handler de-duplicates any that had arrived);

@@ -143,7 +143,7 @@ func runWebhooks(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	res, err := client.Webhooks().CatchUp(ctx, &subkit.WebhookCatchUpParams{Since: c.since.t, Until: c.until.t,
+	res, err := client.Webhooks.CatchUp(ctx, &subkit.WebhookCatchUpParams{Since: c.since.t, Until: c.until.t,
 		EndpointIDs: c.endpoints, EventTypes: c.eventTypes, DryRun: c.dryRun})
 	writeCatchUp(stdout, res)
 	fmt.Fprintf(stderr, "subkit webhooks catch-up: %s\n", catchUpSummary(res, c.dryRun))

@@ -11,7 +11,7 @@
 // receiver is down, every event of another until Polar gives up and
 // disables the endpoint. Each event still reaches the handler once: the
 // duplicates are answered 200 without it, and after the downtime a
-// catch-up (client.Webhooks().CatchUp) has Polar send the missed ones
+// catch-up (client.Webhooks.CatchUp) has Polar send the missed ones
 // again.
 //
 // With -listen it serves the same handler for the real Polar instead, with
@@ -200,7 +200,7 @@ func run(w io.Writer) error {
 
 	down.Store(false)
 	srv.SetPolarWebhookEnabled(ep.ID, true) // in Polar's dashboard, or PATCH /v1/webhooks/endpoints/{id}
-	res, err := client.Webhooks().CatchUp(ctx, &subkit.WebhookCatchUpParams{Since: since})
+	res, err := client.Webhooks.CatchUp(ctx, &subkit.WebhookCatchUpParams{Since: since})
 	if err != nil {
 		return err
 	}
