@@ -26,8 +26,12 @@ const defaultTimeout = 60 * time.Second
 // with New and share it: it is safe for concurrent use, and reusing it reuses
 // connections.
 type Client struct {
-	// Subscriptions holds every call of the SDK.
+	// Subscriptions holds the calls that create and look up subscriptions,
+	// on every API.
 	Subscriptions *SubscriptionsService
+	// Webhooks holds Polar's webhook calls: the deliveries made to the
+	// organization's endpoints, and their redelivery.
+	Webhooks *WebhooksService
 
 	apis      [numAPIs]apiConfig
 	http      *http.Client
@@ -357,6 +361,7 @@ func New(opts ...Option) (*Client, error) {
 		c.store = defaultStore()
 	}
 	c.Subscriptions = &SubscriptionsService{client: c}
+	c.Webhooks = &WebhooksService{client: c}
 	c.userAgent = "subkit-go/" + Version
 	if s.product != "" {
 		c.userAgent = s.product + " " + c.userAgent

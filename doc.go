@@ -11,10 +11,16 @@
 //
 // # Where things are
 //
-// One file per API holds its calls, params, results and look-ups:
+// One file per API area holds its calls, params, results and look-ups:
 // subscriptions.go (ChatDash, with SubscriptionsService), disputes.go
-// (Chargeflow) and customers.go (Polar; its Subscription object graph is in
-// types.go with the shared value types). Every call goes through do.go.
+// (Chargeflow), customers.go (Polar; its Subscription object graph is in
+// types.go with the shared value types) and webhooks.go (Polar's webhook
+// deliveries, WebhooksService; receiving them is package webhook). apis.go
+// is the one table of what differs between the APIs. Every call goes
+// through do.go; a keyed create goes through the exactly-once protocol
+// above it (exactlyonce.go, its lease and fence in exactlyonce_fence.go,
+// a webhook's settling in exactlyonce_settle.go), which keeps its state in
+// an IdempotencyStore (store.go; the in-memory one in memorystore.go).
 //
 // # Calls
 //

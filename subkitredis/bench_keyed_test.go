@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/subkit-go/subkit"
 	"github.com/subkit-go/subkit/internal/redistest"

@@ -141,17 +141,29 @@ func TestHungRedisNeverHoldsACall(t *testing.T) {
 			params := &subkit.CustomerSubscriptionParams{ProductID: product, CustomerID: customer}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
+			paused := make(chan struct{}) // closed once Pause has run: Resume must come after it
 			switch step {
 			case "cancel while taking the key":
 				rdb.Pause()
+				close(paused)
 				time.AfterFunc(200*time.Millisecond, cancel)
 			case "timeout while taking the key":
 				rdb.Pause()
+				close(paused)
 			case "timeout after sending":
 				srv.InjectFault(subkit.Polar, 1, subkittest.Delay(600*time.Millisecond).On(subkittest.OpCreate))
-				time.AfterFunc(300*time.Millisecond, rdb.Pause)
+				go func() {
+					defer close(paused)
+					time.Sleep(300 * time.Millisecond)
+					rdb.Pause()
+				}()
+			default:
+				close(paused)
 			}
-			defer rdb.Resume()
+			defer func() {
+				<-paused
+				rdb.Resume()
+			}()
 			start := time.Now()
 			_, err = c.Subscriptions.CreateForCustomer(ctx, params, subkit.WithIdempotencyKey("hung-1"))
 			took := time.Since(start)

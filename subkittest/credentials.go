@@ -13,7 +13,8 @@ import (
 //	Chargeflow: x-api-key: <ChargeflowKey>
 //	Polar:      Authorization: Bearer <PolarToken>
 //
-// PolarToken has the scopes subscriptions:read and subscriptions:write.
+// PolarToken has the scopes subscriptions:read, subscriptions:write,
+// webhooks:read and webhooks:write.
 const (
 	AgencyKey     = "CD.0123456789abcdef0123456789abcdef"
 	ChargeflowKey = "cf_test_0123456789abcdef0123456789abcdef"
@@ -36,7 +37,7 @@ type credential struct {
 
 func polarCredential(scopes []string) *credential {
 	if len(scopes) == 0 {
-		scopes = []string{ScopeSubscriptionsRead, ScopeSubscriptionsWrite}
+		scopes = []string{ScopeSubscriptionsRead, ScopeSubscriptionsWrite, ScopeWebhooksRead, ScopeWebhooksWrite}
 	}
 	c := &credential{scopes: map[string]bool{}}
 	for _, sc := range scopes {
@@ -59,9 +60,9 @@ func (c *credential) hasAny(scopes ...string) bool {
 // besides the default one; adding a key again replaces its scopes.
 //
 // scopes are a Polar token's (ScopeSubscriptionsRead,
-// ScopeSubscriptionsWrite, or any other Polar scope, which the fake's
-// endpoints ignore); none gives both subscription scopes, as PolarToken
-// has. A token with subscriptions:read only passes the list and get and
+// ScopeSubscriptionsWrite, ScopeWebhooksRead, ScopeWebhooksWrite, or any
+// other Polar scope, which the fake's endpoints ignore); none gives every
+// scope PolarToken has. A token with subscriptions:read only passes the list and get and
 // is refused the create with 403 insufficient_scope. It panics if api is
 // not ChatDash, Chargeflow or Polar, or if scopes are given for ChatDash
 // or Chargeflow, whose keys have none.

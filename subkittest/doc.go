@@ -52,6 +52,27 @@
 //   - AddCredential(api, key, scopes...): a read-only Polar token finds
 //     subscriptions and is refused the create.
 //
+// # Webhooks
+//
+// WithPolarWebhook (or AddPolarWebhook) gives the Polar fake a webhook
+// endpoint: every create then sends it subscription.created, .active and
+// .updated, signed with Standard Webhooks as Polar signs (either key
+// scheme), retried with Polar's schedule until a 2xx arrives within the
+// timeout, held back while earlier events have had no attempt, and given up
+// after ten attempts; ten events given up in a row disable the endpoint.
+// PolarWebhook.TimeScale shortens Polar's delays (0.001: ten attempts in
+// 1–2 s). InjectWebhookFault asks for duplicate deliveries
+// (WebhookDuplicate) or a create's events newest first (WebhookReorder);
+// SendPolarWebhookEvent sends any other event. The fake serves GET
+// /v1/webhooks/deliveries (its filters, Polar's paging) and POST
+// /v1/webhooks/events/{id}/redeliver, so that subkit's CatchUp runs against
+// it (server/polar/webhook/endpoints.py, service.py, tasks.py at c6c3645e).
+// Not modelled: archiving after 90 days, the endpoint management
+// endpoints (SetPolarWebhookEnabled and RotatePolarWebhookSecret stand for
+// them), the deliveries list's Pydantic messages for times (types and
+// locations are Polar's), and formats other than raw. SignPolarWebhook and
+// NewPolarWebhookRequest sign a body for a handler test without a server.
+//
 // # Fidelity
 //
 // Polar's behaviour is read in its server's source (polarsource/polar at

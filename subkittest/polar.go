@@ -246,6 +246,9 @@ func (h polarHandler) routed(x *exchange, cred *credential) *outcome {
 		o.header.Set("Allow", http.MethodGet)
 		return o
 	}
+	if o, ok := h.webhookRoute(x, cred); ok { // webhookapi.go
+		return o
+	}
 	route, id := h.route(r)
 	switch route {
 	case polarCollection:
@@ -373,6 +376,7 @@ func (h polarHandler) create(x *exchange, cred *credential) *outcome {
 			ID: sub.ID, RequestID: reqID, CreatedAt: now, Body: b, ProductID: product.id, CustomerID: customer.id,
 			ExternalCustomerID: pc.externalID, Metadata: md}}
 		s.subs = append(s.subs, st)
+		s.polarCreated(b) // its webhook events (webhooks.go)
 		return []string{sub.ID}
 	}
 	return o

@@ -1,7 +1,6 @@
 package subkittest
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"math/big"
@@ -144,15 +143,7 @@ func parsePolarList(q query) (*polarListQuery, []pydError) {
 	lq := &polarListQuery{filters: map[string][]string{}}
 
 	// Dependencies: pagination, sorting, metadata.
-	var e *pydError
-	if lq.page, e = positiveInt(q, "page", 1); e != nil {
-		errs = append(errs, *e)
-	}
-	if lq.limit, e = positiveInt(q, "limit", 10); e != nil {
-		errs = append(errs, *e)
-	} else if lq.limit.Cmp(big.NewInt(polarMaxLimit)) > 0 {
-		lq.limit = big.NewInt(polarMaxLimit)
-	}
+	lq.page, lq.limit, errs = polarPaging(q)
 	sorting := q.all("sorting")
 	if len(sorting) == 0 {
 		sorting = []string{"-started_at"}
@@ -504,25 +495,11 @@ func (h polarHandler) list(x *exchange, cred *credential) *outcome {
 	}
 	slices.SortStableFunc(rows, func(a, b *polarRow) int { return compareRows(a, b, lq.sorting) })
 
-	total := big.NewInt(int64(len(rows)))
-	offset := new(big.Int).Mul(new(big.Int).Sub(lq.page, big.NewInt(1)), lq.limit)
-	var page []*polarRow
-	if offset.Cmp(total) < 0 {
-		start := int(offset.Int64())
-		page = rows[start:min(len(rows), start+int(lq.limit.Int64()))]
+	bodies := make([][]byte, len(rows))
+	for i, r := range rows {
+		bodies[i] = r.body
 	}
-	maxPage := (int64(len(rows)) + lq.limit.Int64() - 1) / lq.limit.Int64()
-
-	var b bytes.Buffer
-	b.WriteString(`{"items":[`)
-	for i, r := range page {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.Write(r.body)
-	}
-	b.WriteString(`],"pagination":{"total_count":` + strconv.Itoa(len(rows)) + `,"max_page":` + strconv.FormatInt(maxPage, 10) + `}}`)
-	return answer(http.StatusOK, h.contentType(), b.Bytes())
+	return answer(http.StatusOK, h.contentType(), polarListBody(bodies, lq.page, lq.limit))
 }
 
 // get serves GET /v1/subscriptions/{id}.

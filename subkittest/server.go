@@ -48,6 +48,8 @@ type Server struct {
 	// (0: every request is kept). See serve.go.
 	detached     bool
 	keepRequests int
+
+	hooks webhookState // Polar's webhooks (webhooks.go)
 }
 
 // ServerOption configures a Server in NewServer.
@@ -115,6 +117,7 @@ func (s *Server) URL() string {
 func (s *Server) Close() {
 	s.once.Do(func() {
 		close(s.closed)
+		s.hooks.close()
 		if s.ts != nil {
 			s.ts.CloseClientConnections()
 			s.ts.Close()

@@ -16,6 +16,13 @@ import (
 	"github.com/subkit-go/subkit/subkittest"
 )
 
+// envVar is the environment variable subkit.WithEnv reads api's
+// credential from.
+func envVar(api subkit.API) string {
+	info, _ := api.Info()
+	return info.EnvVar
+}
+
 // env is what a run talks to: its client, the fake when there is one, and
 // the request counter on the client's transport.
 type env struct {

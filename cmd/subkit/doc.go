@@ -2,6 +2,7 @@
 //
 //	subkit fake [flags]
 //	subkit bulk [flags] FILE
+//	subkit webhooks catch-up -since WHEN [flags]
 //	subkit version
 //
 // Install it from a clone (the module is not published yet):
@@ -28,7 +29,9 @@
 // api=N/DURATION limits an API as it does (Polar: fixed windows, an empty
 // 429, Retry-After of the whole window). -state FILE keeps what it holds
 // across restarts: loaded at start, saved every second while it changes,
-// and at the end.
+// and at the end. -webhook URL delivers Polar's signed webhook events of
+// what it creates to URL, as Polar does, signed with
+// SUBKIT_FAKE_WEBHOOK_SECRET or a secret it draws and prints.
 //
 // Its admin API, under /_subkit/, answers only requests with
 // "Authorization: Bearer <admin token>" (SUBKIT_FAKE_ADMIN_TOKEN, drawn at
@@ -39,6 +42,7 @@
 //	POST /_subkit/reset                        forget every subscription, request and queued fault
 //	POST /_subkit/faults                       {"api":"polar","fault":"close_after_handling","count":1,"on":["create"]}
 //	POST /_subkit/seed                         more seeds, in -seed FILE's format
+//	GET  /_subkit/webhooks                     the webhook endpoints, events and deliveries
 //
 // Faults are subkittest's, by name: respond and respond_after_handling
 // ("status", "body"), rate_limited ("retry_after"), delay, commit_late and

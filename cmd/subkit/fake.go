@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -35,7 +37,9 @@ On start it prints, on stdout, shell lines to use it:
   export SUBKIT_FAKE_ADMIN_TOKEN=…
 
 and then serves until Ctrl-C (or SIGTERM), when it finishes the requests in
-flight, saves its state (-state) and says what it held.
+flight, saves its state (-state) and says what it held. With -webhook it
+also delivers Polar's signed webhook events of what it creates (and prints
+SUBKIT_FAKE_WEBHOOK_SECRET, unless the environment sets it).
 
 Like the real APIs it knows nothing it was not given: seed products,
 customers, disputes and accounts with the flags below or -seed FILE, or take
@@ -48,13 +52,18 @@ Admin API, for requests with "Authorization: Bearer $SUBKIT_FAKE_ADMIN_TOKEN"
   POST /_subkit/reset           forget every subscription, request and fault
   POST /_subkit/faults          queue a fault: {"api":"polar","fault":"close_after_handling","count":1,"on":["create"]}
   POST /_subkit/seed            seed more, in -seed FILE's format
+  GET  /_subkit/webhooks        the webhook endpoints (-webhook), events and deliveries
 
 flags:
 `
 
 // adminTokenVar names the environment variable that sets the admin token,
-// instead of one drawn at start.
-const adminTokenVar = "SUBKIT_FAKE_ADMIN_TOKEN"
+// instead of one drawn at start; webhookSecretVar the one that sets the
+// webhooks' signing secret.
+const (
+	adminTokenVar    = "SUBKIT_FAKE_ADMIN_TOKEN"
+	webhookSecretVar = "SUBKIT_FAKE_WEBHOOK_SECRET"
+)
 
 // defaultFakeAddr is where subkit fake listens unless -addr says otherwise.
 const defaultFakeAddr = "127.0.0.1:12121"
@@ -67,6 +76,8 @@ type fakeConfig struct {
 	rates                 rateFlag
 	seeds                 seedFlags
 	requests              int
+	webhooks              listFlag
+	webhookScale          float64
 }
 
 func parseFakeFlags(args []string, stdout, stderr io.Writer) (*fakeConfig, int) {
@@ -80,6 +91,8 @@ func parseFakeFlags(args []string, stdout, stderr io.Writer) (*fakeConfig, int) 
 	fs.Var(c.lags, "read-lag", "make creates on `API=MIN[-MAX]` invisible to look-ups for a lag drawn from MIN to MAX, as Polar's read replica (repeatable), e.g. polar=200ms-1s")
 	fs.Var(c.rates, "rate", "limit `API=N/DURATION` as the API does: for Polar, its fixed windows and an empty 429 with Retry-After of the whole window (repeatable), e.g. polar=100/1m")
 	fs.IntVar(&c.requests, "requests", 10000, "remember about the last `N` requests for the admin API (a fake serving for long would otherwise grow without end)")
+	fs.Var(&c.webhooks, "webhook", "deliver Polar's signed webhook events of what the fake creates to `URL`, as Polar does (Standard Webhooks, retries, order), signed with $"+webhookSecretVar+" or a secret drawn at start (repeatable)")
+	fs.Float64Var(&c.webhookScale, "webhook-time-scale", 1, "multiply the webhook deliveries' delays (retries, order guard, 10 s timeout) by `F`: 0.01 runs Polar's half hour of retries in 20 s")
 	rest, err := parseArgs(fs, fakeUsage, args, stdout, stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -92,6 +105,15 @@ func parseFakeFlags(args []string, stdout, stderr io.Writer) (*fakeConfig, int) 
 	case c.requests < 1:
 		fmt.Fprintln(stderr, "subkit fake: -requests: want at least 1")
 		return nil, exitUsage
+	case c.webhookScale <= 0:
+		fmt.Fprintln(stderr, "subkit fake: -webhook-time-scale: want a positive factor")
+		return nil, exitUsage
+	}
+	for _, u := range c.webhooks {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			fmt.Fprintf(stderr, "subkit fake: -webhook %q: want an http:// or https:// URL\n", clip(u, 200))
+			return nil, exitUsage
+		}
 	}
 	return c, exitOK
 }
@@ -119,6 +141,11 @@ func runFake(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	seeded := seeds.apply(srv)
+	secret, err := c.addWebhooks(srv)
+	if err != nil {
+		fmt.Fprintf(stderr, "subkit fake: %v\n", err)
+		return exitUsage
+	}
 	token, drawn := os.Getenv(adminTokenVar), false
 	if token == "" {
 		token, drawn = newAdminToken(), true
@@ -134,7 +161,7 @@ func runFake(args []string, stdout, stderr io.Writer) int {
 	go func() { served <- hs.Serve(ln) }()
 
 	describeFake(stderr, base, c, loaded, seeded, ln.Addr())
-	printEnv(stdout, base, token, drawn)
+	printEnv(stdout, base, token, drawn, secret)
 	saver := startSaver(srv, c.state, loaded >= 0, stderr)
 
 	code = exitOK
@@ -192,14 +219,40 @@ func newAdminToken() string { return "subkit_admin_" + rand.Text() }
 
 // printEnv prints, on stdout, the shell lines that point a program at the
 // fake. The credentials are the fake's own, public test values.
-func printEnv(w io.Writer, base, token string, drawn bool) {
+func printEnv(w io.Writer, base, token string, drawn bool, webhookSecret string) {
 	fmt.Fprintf(w, "export SUBKIT_FAKE_URL=%s\n", base)
 	fmt.Fprintf(w, "export CHATDASH_AGENCY_KEY=%s\n", subkittest.AgencyKey)
 	fmt.Fprintf(w, "export CHARGEFLOW_API_KEY=%s\n", subkittest.ChargeflowKey)
 	fmt.Fprintf(w, "export POLAR_ACCESS_TOKEN=%s\n", subkittest.PolarToken)
+	if webhookSecret != "" {
+		fmt.Fprintf(w, "export %s=%s\n", webhookSecretVar, webhookSecret)
+	}
 	if drawn {
 		fmt.Fprintf(w, "export %s=%s\n", adminTokenVar, token)
 	}
+}
+
+// addWebhooks adds the -webhook endpoints, all signed with the secret of
+// the environment or one drawn here, which it returns when it drew it (to
+// be printed; one from the environment is not).
+func (c *fakeConfig) addWebhooks(srv *subkittest.Server) (string, error) {
+	if len(c.webhooks) == 0 {
+		return "", nil
+	}
+	secret, drawn := os.Getenv(webhookSecretVar), false
+	if secret == "" {
+		secret, drawn = subkittest.NewPolarWebhookSecret(), true
+	}
+	if _, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_")); err != nil {
+		return "", fmt.Errorf("%s: want whsec_ and base64, as Polar's secrets are", webhookSecretVar) // never the secret itself
+	}
+	for _, u := range c.webhooks {
+		srv.AddPolarWebhook(subkittest.PolarWebhook{URL: u, Secret: secret, TimeScale: c.webhookScale})
+	}
+	if drawn {
+		return secret, nil
+	}
+	return "", nil
 }
 
 // describeFake says on stderr what the fake serves and how to use it.
@@ -219,6 +272,9 @@ func describeFake(w io.Writer, base string, c *fakeConfig, loaded int, seeded st
 	}
 	if c.implicit {
 		fmt.Fprintln(w, "subkit fake: -implicit: every well-formed ID names an existing object")
+	}
+	for _, u := range c.webhooks {
+		fmt.Fprintf(w, "subkit fake: Polar's webhook events of what it creates go to %s, signed with $%s\n", u, webhookSecretVar)
 	}
 	fmt.Fprintf(w, "subkit fake: try: subkit bulk -base-url %s users.csv (the fake's credentials are on stdout; subkit bulk uses them by itself)\n", base)
 	fmt.Fprintf(w, "subkit fake: admin API at %s/_subkit/ with \"Authorization: Bearer $%s\"; Ctrl-C stops\n", base, adminTokenVar)

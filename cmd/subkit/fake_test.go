@@ -2,17 +2,22 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/subkit-go/subkit/subkittest"
+	"github.com/subkit-go/subkit/webhook"
 )
 
 // users writes a CSV subscribing n users by external ID, user-0 …, one a
@@ -231,5 +236,66 @@ func TestFakeServesShardsAtOnce(t *testing.T) {
 	assert.Len(t, keys, 300)
 	for k, n := range keys {
 		assert.Equal(t, 1, n, "key %s", k)
+	}
+}
+
+// -webhook: the fake delivers Polar's signed webhook events of what a run
+// creates, which the webhook package verifies with the secret the fake
+// printed; the admin API lists them.
+func TestFakeDeliversSignedWebhooks(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	got := map[string][]string{} // subscription ID → event types, in order
+	var receiver *webhook.Receiver
+	ready := make(chan struct{})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-ready
+		body, err := io.ReadAll(r.Body)
+		require.NoError(t, err)
+		ev, err := receiver.Verify(r.Header, body)
+		if err != nil {
+			t.Errorf("an event that does not verify: %v", err)
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		sub, err := ev.Subscription()
+		require.NoError(t, err)
+		mu.Lock()
+		got[sub.ID] = append(got[sub.ID], ev.Type)
+		mu.Unlock()
+	}))
+	t.Cleanup(ts.Close)
+	fake := startFake(t, "", "-implicit", "-webhook", ts.URL, "-webhook-time-scale", "0.1")
+	secret := fake.exported[webhookSecretVar]
+	require.True(t, strings.HasPrefix(secret, "whsec_"), "the drawn secret is printed: %q", secret)
+	var err error
+	receiver, err = webhook.NewPolarReceiver([]string{secret})
+	require.NoError(t, err)
+	close(ready)
+	input, args := users(t, 3)
+
+	res := runCommand(t, noCredentials(), append([]string{"bulk", "-base-url", fake.url, input}, args...)...)
+
+	require.Equal(t, exitOK, res.exit, res.stderr)
+	var hooks heldWebhooks
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		require.Equal(t, http.StatusOK, fake.admin(http.MethodGet, "/_subkit/webhooks", "", &hooks))
+		delivered := 0
+		for _, ev := range hooks.Events {
+			if ev.Succeeded != nil && *ev.Succeeded {
+				delivered++
+			}
+		}
+		if delivered == 9 || time.Now().After(deadline) {
+			break
+		}
+	}
+	require.Len(t, hooks.Endpoints, 1)
+	assert.Equal(t, ts.URL, hooks.Endpoints[0].URL)
+	assert.Len(t, hooks.Events, 9, "three events for each of the three subscriptions")
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range fake.held().Polar.Subscriptions {
+		assert.Equal(t, []string{"subscription.created", "subscription.active", "subscription.updated"}, got[s.ID], "subscription %s", s.ID)
 	}
 }

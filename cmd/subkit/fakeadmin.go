@@ -57,6 +57,8 @@ func (a *admin) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"reset": "every subscription, request and queued fault is forgotten; the seeds stay"})
 	case "POST faults":
 		a.fault(w, r)
+	case "GET webhooks":
+		writeJSON(w, http.StatusOK, a.webhooks())
 	case "POST seed":
 		s, err := readSeeds(r.Body)
 		if err != nil {
@@ -66,7 +68,7 @@ func (a *admin) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"seeded": s.apply(a.srv)})
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "no such admin endpoint",
-			"endpoints": []string{"GET state", "GET requests?api=polar|chargeflow|chatdash", "POST reset", "POST faults", "POST seed"}})
+			"endpoints": []string{"GET state", "GET requests?api=polar|chargeflow|chatdash", "POST reset", "POST faults", "POST seed", "GET webhooks"}})
 	}
 }
 
@@ -323,4 +325,43 @@ func (s *faultSpec) fault() (subkit.API, subkittest.Fault, error) {
 		f = f.WithHeader(k, v)
 	}
 	return api, f, nil
+}
+
+// heldWebhooks is what GET /_subkit/webhooks answers: the endpoints (their
+// secrets left out), the events made and every delivery attempt.
+type heldWebhooks struct {
+	Endpoints []heldEndpoint `json:"endpoints"`
+	Events    []heldEvent    `json:"events"`
+	// Deliveries are subkittest's records, as they are.
+	Deliveries []subkittest.WebhookDeliveryInfo `json:"deliveries"`
+}
+
+type heldEndpoint struct {
+	ID      string `json:"id"`
+	URL     string `json:"url"`
+	Enabled bool   `json:"enabled"`
+}
+
+type heldEvent struct {
+	ID         string    `json:"id"`
+	EndpointID string    `json:"endpoint_id"`
+	Type       string    `json:"type"`
+	CreatedAt  time.Time `json:"created_at"`
+	Succeeded  *bool     `json:"succeeded"`
+	Deliveries int       `json:"deliveries"`
+}
+
+func (a *admin) webhooks() heldWebhooks {
+	h := heldWebhooks{Endpoints: []heldEndpoint{}, Events: []heldEvent{}, Deliveries: a.srv.PolarWebhookDeliveries()}
+	for _, ep := range a.srv.PolarWebhookEndpoints() {
+		h.Endpoints = append(h.Endpoints, heldEndpoint{ID: ep.ID, URL: ep.URL, Enabled: ep.Enabled})
+	}
+	for _, ev := range a.srv.PolarWebhookEvents() {
+		h.Events = append(h.Events, heldEvent{ID: ev.ID, EndpointID: ev.EndpointID, Type: ev.Type, CreatedAt: ev.CreatedAt,
+			Succeeded: ev.Succeeded, Deliveries: ev.Deliveries})
+	}
+	if h.Deliveries == nil {
+		h.Deliveries = []subkittest.WebhookDeliveryInfo{}
+	}
+	return h
 }

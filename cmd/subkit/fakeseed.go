@@ -227,7 +227,7 @@ func (f *seedFlags) gather(file string) (*seeds, error) {
 }
 
 // listFlag is a repeatable flag whose values may also be separated by
-// commas.
+// commas (no ID, event type or endpoint has one).
 type listFlag []string
 
 func (l *listFlag) String() string { return strings.Join(*l, ",") }

@@ -38,6 +38,8 @@ commands:
            runs, processes and programs in any language can share
   bulk     make many subscription creates from a CSV or JSON Lines file,
            exactly once, resumable
+  webhooks catch-up: have Polar send again the webhook events a receiver
+           missed while it was down
   version  print subkit's version
 
 "subkit <command> -h" describes a command and its flags.
@@ -57,6 +59,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "subkit %s (%s, %s/%s)\n", subkit.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK
+	case "webhooks":
+		return runWebhooks(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
