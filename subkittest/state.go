@@ -26,8 +26,9 @@ const stateVersion = 1
 // again where it was: a rerun against it replays what the earlier run made.
 //
 // Not saved: the requests received (Requests), queued faults, rate-limit
-// windows, credentials added with AddCredential, and the options the server
-// was made with, which belong to whoever makes the server. The format is
+// windows, credentials added with AddCredential, webhook endpoints and
+// events, and the options the server was made with, which belong to
+// whoever makes the server. The format is
 // the fake's own, versioned; it is not meant to be written by hand.
 func (s *Server) SaveState(w io.Writer) error {
 	s.mu.Lock()
@@ -67,8 +68,8 @@ func (s *Server) LoadState(r io.Reader) error {
 // Reset forgets every subscription the server holds, every request it
 // received and every fault still queued, and starts the rate limits'
 // windows afresh: the server is as it was right after it was seeded. The
-// seeds (and what it made up under WithImplicitResources), the credentials
-// and the options stay.
+// seeds (and what it made up under WithImplicitResources), the credentials,
+// the options and the webhook endpoints with their events stay.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
