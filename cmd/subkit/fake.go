@@ -230,6 +230,7 @@ func printEnv(w io.Writer, base, token string, drawn bool, webhookSecret string)
 	if drawn {
 		fmt.Fprintf(w, "export %s=%s\n", adminTokenVar, token)
 	}
+	fmt.Fprintln(w, "# subkit fake is serving") // the last line: a program reading these knows it has them all
 }
 
 // addWebhooks adds the -webhook endpoints, all signed with the secret of

@@ -59,29 +59,26 @@ func startFake(t *testing.T, adminToken string, args ...string) *fakeProcess {
 		close(f.exited)
 	}()
 	t.Cleanup(func() { f.stop() })
-	ready := make(chan struct{})
+	ready := make(chan map[string]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
-		seen := 0
+		exported := map[string]string{}
 		for sc.Scan() {
-			name, value, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "export "), "=")
-			if ok {
-				f.exported[name] = value
-				if seen++; seen == 4 { // URL and three credentials; the token comes after, if drawn
-					if adminToken != "" {
-						close(ready)
-					}
-				}
-				if name == adminTokenVar {
-					f.token = value
-					close(ready)
-				}
+			if sc.Text() == "# subkit fake is serving" {
+				ready <- exported
+				break
+			}
+			if name, value, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "export "), "="); ok {
+				exported[name] = value
 			}
 		}
 		_, _ = io.Copy(io.Discard, stdout)
 	}()
 	select {
-	case <-ready:
+	case f.exported = <-ready:
+		if t := f.exported[adminTokenVar]; t != "" {
+			f.token = t
+		}
 	case <-f.exited:
 		t.Fatalf("subkit fake exited with %d: %s", f.exitCode, f.stderr)
 	case <-time.After(30 * time.Second):
