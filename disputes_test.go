@@ -2,6 +2,7 @@ package subkit_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -137,6 +138,63 @@ func TestDisputeSubscriptionDecodesEveryShape(t *testing.T) {
 			s, err := newClient(t, m).Subscriptions.CreateForDispute(context.Background(), disputeID, minimalDisputeParams())
 			require.NoError(t, err)
 			tc.check(t, s)
+		})
+	}
+}
+
+func TestGetForDispute(t *testing.T) {
+	sub := fixture(t, "chargeflow-create-subscription.json")
+	cases := []struct {
+		name   string
+		status int
+		body   string
+		check  func(t *testing.T, s *subkit.DisputeSubscription, err error)
+	}{
+		{"expanded object", 200, `{"id":"` + disputeID + `","status":"needs_response","subscription":` + sub + `}`,
+			func(t *testing.T, s *subkit.DisputeSubscription, err error) {
+				require.NoError(t, err)
+				assert.Equal(t, "sub_1PqRsTuVwXyZ", s.SourceID)
+				assert.Equal(t, "66e6ea9ecd94925a9f8060d9", s.ID)
+			}},
+		{"array shape", 200, `{"id":"x","subscriptions":[null,` + sub + `]}`,
+			func(t *testing.T, s *subkit.DisputeSubscription, err error) {
+				require.NoError(t, err)
+				assert.Equal(t, "sub_1PqRsTuVwXyZ", s.SourceID)
+			}},
+		{"null", 200, `{"id":"x","subscription":null}`, func(t *testing.T, s *subkit.DisputeSubscription, err error) {
+			assert.Nil(t, s)
+			assertSentinels(t, err, "ErrNotFound")
+			var ae *subkit.APIError
+			assert.False(t, errors.As(err, &ae), "no HTTP error happened")
+		}},
+		{"absent", 200, `{"id":"x"}`, func(t *testing.T, s *subkit.DisputeSubscription, err error) {
+			assertSentinels(t, err, "ErrNotFound")
+		}},
+		{"not expanded: an ID", 200, `{"id":"x","subscription":"66e6ea9ecd94925a9f8060d9"}`,
+			func(t *testing.T, s *subkit.DisputeSubscription, err error) {
+				var ae *subkit.APIError
+				require.ErrorAs(t, err, &ae, "cannot tell is not the same as none")
+				assertSentinels(t, err)
+				assert.Contains(t, err.Error(), "not expanded")
+			}},
+		{"unknown dispute", 404, `{"message":"Dispute not found","requestId":"r9"}`,
+			func(t *testing.T, s *subkit.DisputeSubscription, err error) {
+				var ae *subkit.APIError
+				require.ErrorAs(t, err, &ae)
+				assert.Equal(t, "r9", ae.RequestID)
+				assertSentinels(t, err, "ErrNotFound")
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMock(t)
+			m.on(http.MethodGet, disputeGetURL, answer(tc.status, tc.body))
+			s, err := newClient(t, m).Subscriptions.GetForDispute(context.Background(), disputeID)
+			tc.check(t, s, err)
+			reqs := m.requests()
+			require.Len(t, reqs, 1)
+			assert.Equal(t, disputeGetURL+"?expand=subscription", reqs[0].URL)
+			assert.Equal(t, testCFKey, reqs[0].Header.Get("x-api-key"))
 		})
 	}
 }

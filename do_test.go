@@ -14,13 +14,15 @@ import (
 	"time"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/subkit-go/subkit"
 )
 
 // Fuzz targets for everything a server sends: the ChatDash and Chargeflow
 // result decoders (the Polar one, FuzzDecodeSubscription, lives in
-// polar_subscription_test.go), and the whole pipeline from a status and a
+// types_test.go), and the whole pipeline from a status and a
 // body to what a call returns. Seeds: the fixtures below and the corpora in
 // testdata/fuzz.
 
@@ -352,4 +354,24 @@ func matchesSomeSentinel(err error) bool {
 	}
 	var ae *subkit.APIError
 	return errors.As(err, &ae) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+func TestUnreadableLookupAnswerIsReadAgain(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL+subscriptionID, answer(200, `{"id":"half`), answer(200, `{"status":"x"}`),
+		answer(200, fixture(t, "polar-subscription.json")))
+	var info subkit.ResponseInfo
+	s, err := newClient(t, m).Subscriptions.Get(context.Background(), subscriptionID, subkit.WithResponseInfo(&info))
+	require.NoError(t, err)
+	assert.Equal(t, subkit.SubscriptionStatusActive, s.Status)
+	assert.Equal(t, 3, info.Attempts)
+
+	m = newMock(t)
+	m.on(http.MethodGet, polarListURL+subscriptionID, answer(200, `{"id":"half`))
+	_, err = newClient(t, m).Subscriptions.Get(context.Background(), subscriptionID, subkit.WithResponseInfo(&info))
+	var ae *subkit.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 4, ae.Attempts, "MaxAttempts reads in all")
+	assertSentinels(t, err) // a read: nothing can have been applied
+	assert.Len(t, m.requests(), 4)
 }

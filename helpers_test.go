@@ -34,6 +34,14 @@ var (
 	chargeflowCreateURL = "https://api.chargeflow.io/public/2025-04-01/disputes/" + disputeID + "/subscription"
 )
 
+// The look-ups' URLs, and the ID of the Polar fixture's subscription.
+const (
+	polarListURL   = "https://api.polar.sh/v1/subscriptions/"
+	disputeGetURL  = "https://api.chargeflow.io/public/2025-04-01/disputes/" + disputeID
+	connectListURL = "https://api.chat-dash.com/v1/public/stripe/connect/accounts/" + chatdashAccount + "/subscriptions"
+	subscriptionID = "0b7c6a54-8a0e-4c4e-9d44-2f2f5b1f6a10"
+)
+
 // recorded is what the mock server received in one request.
 type recorded struct {
 	Method string

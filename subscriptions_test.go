@@ -164,3 +164,73 @@ func TestConnectSubscriptionDecodesEveryShape(t *testing.T) {
 		})
 	}
 }
+
+func TestGetConnect(t *testing.T) {
+	m := newMock(t)
+	url := connectListURL + "/sub_1ABC"
+	m.on(http.MethodGet, url, answer(200, `{"id":"sub_1ABC","type":"subscription","status":"active","customer":"cus_9",
+		"created":1700000000,"pricing":{"amount":"49.00","overage":"0.10","usageLimit":1000},"totalPrice":4900,"totalUsage":12.5}`))
+	s, err := newClient(t, m).Subscriptions.GetConnect(context.Background(), chatdashAccount, "sub_1ABC")
+	require.NoError(t, err)
+	assert.Equal(t, subkit.ConnectCustomer{ID: "cus_9"}, s.Customer)
+	assert.Equal(t, &subkit.ConnectPricingSummary{Amount: "49.00", Overage: "0.10", UsageLimit: 1000}, s.Pricing)
+	require.NotNil(t, s.TotalPrice)
+	assert.Equal(t, int64(4900), *s.TotalPrice)
+	require.NotNil(t, s.TotalUsage)
+	assert.Equal(t, 12.5, *s.TotalUsage)
+	assert.Equal(t, testAgencyKey, m.requests()[0].Header.Get("Authorization"))
+
+	m = newMock(t)
+	m.on(http.MethodGet, url, answer(404, `{"message":"Subscription not found"}`))
+	_, err = newClient(t, m).Subscriptions.GetConnect(context.Background(), chatdashAccount, "sub_1ABC")
+	assertSentinels(t, err, "ErrNotFound")
+
+	_, err = newClient(t, newMock(t)).Subscriptions.GetConnect(context.Background(), chatdashAccount, "")
+	assertSentinels(t, err, "ErrInvalidParams")
+}
+
+func TestListConnectPagesByCursor(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, connectListURL, func(r *http.Request) (*http.Response, error) {
+		switch r.URL.Query().Get("starting_after") {
+		case "":
+			return answer(200, `{"subscriptions":[{"id":"sub_1"},{"id":"sub_2"}],"has_more":true,"next_cursor":"sub_2"}`)(r)
+		case "sub_2":
+			return answer(200, `{"subscriptions":[{"id":"sub_3"}],"has_more":true,"next_cursor":null}`)(r)
+		default:
+			return answer(200, `{"subscriptions":[{"id":"sub_4"}],"has_more":false,"next_cursor":null}`)(r)
+		}
+	})
+	var ids []string
+	for s, err := range newClient(t, m).Subscriptions.ListConnect(context.Background(), chatdashAccount,
+		&subkit.ConnectListParams{Status: subkit.ConnectListScheduled, PageSize: 2}) {
+		require.NoError(t, err)
+		ids = append(ids, s.ID)
+	}
+	assert.Equal(t, []string{"sub_1", "sub_2", "sub_3", "sub_4"}, ids)
+	reqs := m.requests()
+	require.Len(t, reqs, 3)
+	assert.Equal(t, connectListURL+"?limit=2&status=scheduled", reqs[0].URL)
+	assert.Equal(t, connectListURL+"?limit=2&starting_after=sub_2&status=scheduled", reqs[1].URL)
+	assert.Equal(t, connectListURL+"?limit=2&starting_after=sub_3&status=scheduled", reqs[2].URL, "without next_cursor, the last ID")
+
+	m = newMock(t)
+	m.on(http.MethodGet, connectListURL, answer(200, `{"subscriptions":[{"id":"sub_1"}],"has_more":true,"next_cursor":"sub_1"}`))
+	var errs []error
+	for _, err := range newClient(t, m).Subscriptions.ListConnect(context.Background(), chatdashAccount, nil) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	require.Len(t, errs, 1, "a cursor that repeats ends the sequence with one error")
+	assert.Contains(t, errs[0].Error(), "repeats")
+	assert.Len(t, m.requests(), 2)
+	assert.Equal(t, connectListURL+"?limit=100", m.requests()[0].URL)
+
+	m = newMock(t)
+	m.on(http.MethodGet, connectListURL, answer(200, `{"subscriptions":[{"id":"sub_1"},{"id":"sub_2"}],"has_more":true,"next_cursor":"sub_2"}`))
+	for range newClient(t, m).Subscriptions.ListConnect(context.Background(), chatdashAccount, nil) {
+		break
+	}
+	assert.Len(t, m.requests(), 1, "an early break fetches no further page")
+}
