@@ -372,3 +372,17 @@ func TestListErrorsAreYieldedOnceAndEndTheSequence(t *testing.T) {
 		t.Fatal("an empty list yields nothing")
 	}
 }
+
+func TestPolarListTakesCallOptions(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL, answer(200, polarPage(t, 2, "a1"), "X-Request-Id", "req_1"), answer(200, polarPage(t, 2, "a2"), "X-Request-Id", "req_2"))
+	var info subkit.ResponseInfo
+	n := 0
+	for _, err := range newClient(t, m).Subscriptions.List(context.Background(), &subkit.SubscriptionListParams{PageSize: 500}, subkit.WithResponseInfo(&info)) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 2, n)
+	assert.Equal(t, subkit.ResponseInfo{API: subkit.Polar, StatusCode: 200, RequestID: "req_2", Attempts: 2}, info, "the last page's response, every page's attempts")
+	assert.Contains(t, m.requests()[0].URL, "limit=100", "a page size above 100 is lowered, as Polar does, not refused")
+}
