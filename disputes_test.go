@@ -1,9 +1,12 @@
 package subkit_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -197,4 +200,36 @@ func TestGetForDispute(t *testing.T) {
 			assert.Equal(t, testCFKey, reqs[0].Header.Get("x-api-key"))
 		})
 	}
+}
+
+// FuzzDecodeDisputeSubscription checks that the Chargeflow decoder never
+// panics and that what it decodes survives its own encoding unchanged.
+func FuzzDecodeDisputeSubscription(f *testing.F) {
+	f.Add(fuzzFixture(f, "chargeflow-create-subscription.json"))
+	for _, s := range []string{
+		`{"id":"x","created_at":"2024-05-01T09:30:00.123456789+14:00","frequency_count":-9223372036854775808}`,
+		`{"created_at":"9999-12-31T23:59:59Z","end_date":null,"renews_at":"0000-01-01T00:00:00Z"}`,
+		`{"status":"\u0000","pricing_model":"` + strings.Repeat("p", 300) + `"}`,
+		`{"created_at":"2024-02-30T00:00:00Z"}`, `{"frequency_count":1e2}`, `null`, `{"id":{}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got subkit.DisputeSubscription
+		if err := json.Unmarshal(data, &got); err != nil {
+			return
+		}
+		enc, err := json.Marshal(&got)
+		if err != nil {
+			t.Fatalf("encoding what was decoded: %v", err)
+		}
+		var again subkit.DisputeSubscription
+		if err := json.Unmarshal(enc, &again); err != nil {
+			t.Fatalf("decoding its own encoding %s: %v", enc, err)
+		}
+		enc2, _ := json.Marshal(&again)
+		if !bytes.Equal(enc, enc2) {
+			t.Fatalf("round trip changed the value:\n%s\n%s", enc, enc2)
+		}
+	})
 }

@@ -156,3 +156,13 @@ func requireJSON(t *testing.T, want string, got []byte) {
 	require.NoError(t, d.Decode(&g), "body is not JSON: %s", got)
 	require.Equal(t, w, g, "body: %s", got)
 }
+
+// fuzzFixture is fixture for a fuzz target's seeds.
+func fuzzFixture(f *testing.F, name string) []byte {
+	f.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
+}

@@ -2,9 +2,11 @@ package subkit_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"testing"
 	"time"
 
@@ -397,4 +399,68 @@ func TestListConnectListsWhatItSays(t *testing.T) {
 		assert.ErrorIs(t, err, subkit.ErrInvalidParams)
 	}
 	assert.Equal(t, subkit.ResponseInfo{API: subkit.ChatDash}, info)
+}
+
+// FuzzDecodeConnectSubscription checks the ChatDash decoder against a plain
+// decoding of the same document: it never panics, decodes whenever the
+// fields it knows have the types it expects, and then agrees with the
+// document on every one of them.
+func FuzzDecodeConnectSubscription(f *testing.F) {
+	f.Add(fuzzFixture(f, "chatdash-create-subscription.json"))
+	for _, s := range []string{
+		`{"id":"sub_1","customer":"cus_1","created":-62135596801,"startDate":9223372036854775807}`,
+		`{"customer":{"id":"cus_1","email":null},"current_period_start":null,"canceled_at":1e3}`,
+		`{"customer":null,"priceIds":null,"pricing":{"amount":"10.00","usageLimit":1e308},"totalPrice":-1}`,
+		`{"customer":"` + "\xff" + `","created":0}`, `null`, `[]`, `{"created":1.5}`, `{"customer":[]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got subkit.ConnectSubscription
+		err := json.Unmarshal(data, &got)
+		var again subkit.ConnectSubscription
+		if err2 := json.Unmarshal(data, &again); (err == nil) != (err2 == nil) || !reflect.DeepEqual(got, again) {
+			t.Fatalf("decoding is not deterministic: %v / %v", err, err2)
+		}
+		var doc map[string]json.RawMessage
+		if json.Unmarshal(data, &doc) != nil || doc == nil {
+			return
+		}
+		if err != nil {
+			return // a known key had another type: checked by the cases above
+		}
+		str := func(key, field string) {
+			var want string
+			if raw, ok := doc[key]; ok && json.Unmarshal(raw, &want) == nil && want != field {
+				t.Fatalf("%s: %q, document has %q", key, field, want)
+			}
+		}
+		str("id", got.ID)
+		str("type", got.Type)
+		str("status", got.Status)
+		str("customer", got.Customer.ID) // a bare ID
+		unix := func(key string, field *time.Time) {
+			var secs *int64
+			raw, ok := doc[key]
+			if !ok || json.Unmarshal(raw, &secs) != nil {
+				return
+			}
+			switch {
+			case secs == nil && field != nil:
+				t.Fatalf("%s: null decoded as %v", key, field)
+			case secs != nil && (field == nil || field.Unix() != *secs || field.Location() != time.UTC):
+				t.Fatalf("%s: %d decoded as %v", key, *secs, field)
+			}
+		}
+		unix("current_period_start", got.CurrentPeriodStart)
+		unix("current_period_end", got.CurrentPeriodEnd)
+		unix("startDate", got.StartDate)
+		unix("canceled_at", got.CanceledAt)
+		if raw, ok := doc["created"]; ok {
+			var secs int64
+			if json.Unmarshal(raw, &secs) == nil && secs != 0 && got.Created.Unix() != secs {
+				t.Fatalf("created: %d decoded as %v", secs, got.Created)
+			}
+		}
+	})
 }
