@@ -346,3 +346,11 @@ func TestRetriedCallReusesItsConnection(t *testing.T) {
 	assert.Equal(t, int32(3), hits.Load())
 	assert.Equal(t, int32(1), conns.Load(), "every attempt used the one connection")
 }
+
+func TestNilStoreIsRefused(t *testing.T) {
+	_, err := subkit.New(subkit.WithOrganizationToken(testPolarToken), subkit.WithIdempotencyStore(nil))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "WithIdempotencyStore")
+	_, err = subkit.New(subkit.WithOrganizationToken(testPolarToken), subkit.WithIdempotencyLease(0))
+	assert.ErrorContains(t, err, "WithIdempotencyLease")
+}

@@ -2,7 +2,9 @@ package subkit_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -165,4 +167,11 @@ func fuzzFixture(f *testing.F, name string) []byte {
 		f.Fatal(err)
 	}
 	return b
+}
+
+// failingStore is a store that cannot be reached.
+type failingStore struct{}
+
+func (failingStore) Lock(context.Context, string, subkit.LockRequest) (subkit.IdempotencyLock, *subkit.IdempotencyRecord, error) {
+	return nil, nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
 }
