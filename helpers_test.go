@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -174,4 +175,48 @@ type failingStore struct{}
 
 func (failingStore) Lock(context.Context, string, subkit.LockRequest) (subkit.IdempotencyLock, *subkit.IdempotencyRecord, error) {
 	return nil, nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+}
+
+// call runs one create against c and returns its error.
+type call func(c *subkit.Client) error
+
+func connect(account string, edit func(p *subkit.ConnectSubscriptionParams)) call {
+	return func(c *subkit.Client) error {
+		p := fullConnectParams()
+		if edit != nil {
+			edit(p)
+		}
+		_, err := c.Subscriptions.CreateConnect(context.Background(), account, p)
+		return err
+	}
+}
+
+func dispute(id string, edit func(p *subkit.DisputeSubscriptionParams)) call {
+	return func(c *subkit.Client) error {
+		p := minimalDisputeParams()
+		if edit != nil {
+			edit(p)
+		}
+		_, err := c.Subscriptions.CreateForDispute(context.Background(), id, p)
+		return err
+	}
+}
+
+func polarCustomer(edit func(p *subkit.CustomerSubscriptionParams)) call {
+	return func(c *subkit.Client) error {
+		p := &subkit.CustomerSubscriptionParams{ProductID: productID, CustomerID: customerID}
+		if edit != nil {
+			edit(p)
+		}
+		_, err := c.Subscriptions.CreateForCustomer(context.Background(), p)
+		return err
+	}
+}
+
+func pairs(n int) subkit.Metadata {
+	md := subkit.Metadata{}
+	for i := range n {
+		md["k"+strconv.Itoa(i)] = i
+	}
+	return md
 }
