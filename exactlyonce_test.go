@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,8 +24,6 @@ import (
 )
 
 const emptyPolarPage = `{"items":[],"pagination":{"total_count":0,"max_page":0}}`
-
-var reset = &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
 
 // lookupURL is the key-only look-up of a keyed Polar create.
 func lookupURL(key string) string {

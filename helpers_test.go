@@ -6,10 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -220,3 +224,41 @@ func pairs(n int) subkit.Metadata {
 	}
 	return md
 }
+
+// logLines captures a logger's output as decoded JSON lines.
+type logLines struct{ buf bytes.Buffer }
+
+func (l *logLines) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(&l.buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func (l *logLines) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(l.buf.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m))
+		out = append(out, m)
+	}
+	return out
+}
+
+func (l *logLines) at(t *testing.T, level string) []map[string]any {
+	var out []map[string]any
+	for _, m := range l.lines(t) {
+		if m["level"] == level {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Transport failures: refused fails before anything is sent, reset after
+// the request may have been written.
+var (
+	refused = &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	reset   = &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+)
