@@ -2,6 +2,7 @@ package bulk_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
@@ -12,6 +13,11 @@ import (
 	"github.com/subkit-go/subkit/bulk"
 	"github.com/subkit-go/subkit/subkittest"
 )
+
+// Tests of pages.go: a page of Polar keys looked up in one request before its
+// creates, and the resume rule — once a run has found a key already created,
+// a key missing from a look-up made before run start + SettleTime is looked up
+// once more at that time — with and without read lag.
 
 // lagged is a Polar whose look-ups trail its creates by up to maxLag, as
 // Polar's read replica does, and a client that knows it: its settle time
@@ -90,4 +96,42 @@ func TestResumeUnderReadLagWithoutTheRuleDuplicates(t *testing.T) {
 		dups += c - 1
 	}
 	assert.Positive(t, dups, "a settle time shorter than the lag lets the rerun create again what it could not see yet")
+}
+
+func TestResumeLooksMissingKeysUpAgainAfterSettleTime(t *testing.T) {
+	f := newPolarFake(t, 300)
+	run(t, context.Background(), f.client(t), f.items(0, 150), bulk.Options{})
+	before := len(f.Requests(subkit.Polar))
+
+	const settle = 300 * time.Millisecond
+	c := f.client(t, subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, SettleTime: settle}))
+	start := time.Now()
+	got := run(t, context.Background(), c, f.items(0, 300), bulk.Options{SettleTime: settle})
+
+	assert.Equal(t, map[bulk.Outcome]int{bulk.Replayed: 150, bulk.Created: 150}, countOutcomes(got))
+	reqs := f.Requests(subkit.Polar)[before:]
+	n, keys := lookupsOf(reqs)
+	// Page 1: all found, a resume. Page 2: half missing, looked up before
+	// start + settle, so its 50 missing keys are looked up again. Page 3 is
+	// looked up after that: once is enough.
+	assert.Equal(t, 4, n)
+	assert.Equal(t, []int{100, 100, 50, 100}, keys)
+	var lookups []time.Time
+	for _, r := range reqs {
+		if r.Method == http.MethodGet {
+			lookups = append(lookups, r.Time)
+		}
+	}
+	assert.False(t, lookups[2].Before(start.Add(settle)), "the second look-up waits for run start + SettleTime")
+	assert.Equal(t, 150, trafficOf(reqs).posts)
+	assert.Len(t, f.PolarSubscriptions(), 300)
+}
+
+func TestFreshRunCreatesAtOnce(t *testing.T) {
+	f := newPolarFake(t, 300)
+	// A settle time longer than the test: a fresh run never waits for it.
+	got := run(t, context.Background(), f.client(t), f.items(0, 300), bulk.Options{SettleTime: time.Hour})
+	assert.Equal(t, map[bulk.Outcome]int{bulk.Created: 300}, countOutcomes(got))
+	n, _ := lookupsOf(f.Requests(subkit.Polar))
+	assert.Equal(t, 3, n, "no second look-up in a fresh run")
 }
