@@ -2,6 +2,7 @@ package subkit_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -345,4 +346,27 @@ func TestRetriedCallReusesItsConnection(t *testing.T) {
 	assert.Equal(t, http.StatusCreated, info.StatusCode)
 	assert.Equal(t, int32(3), hits.Load())
 	assert.Equal(t, int32(1), conns.Load(), "every attempt used the one connection")
+}
+
+func TestNilStoreIsRefused(t *testing.T) {
+	_, err := subkit.New(subkit.WithOrganizationToken(testPolarToken), subkit.WithIdempotencyStore(nil))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "WithIdempotencyStore")
+	_, err = subkit.New(subkit.WithOrganizationToken(testPolarToken), subkit.WithIdempotencyLease(0))
+	assert.ErrorContains(t, err, "WithIdempotencyLease")
+}
+
+func TestMissingCredentialIsRefusedBeforeSending(t *testing.T) {
+	m := newMock(t)
+	c, err := subkit.New(subkit.WithOrganizationToken(testPolarToken), subkit.WithHTTPClient(&http.Client{Transport: m}))
+	require.NoError(t, err)
+	var info subkit.ResponseInfo
+	_, err = c.Subscriptions.CreateConnect(context.Background(), chatdashAccount, fullConnectParams(), subkit.WithResponseInfo(&info))
+	require.ErrorIs(t, err, subkit.ErrMissingCredential)
+	assert.Contains(t, err.Error(), "WithAgencyKey")
+	_, err = c.Subscriptions.CreateForDispute(context.Background(), disputeID, minimalDisputeParams())
+	require.ErrorIs(t, err, subkit.ErrMissingCredential)
+	assert.False(t, errors.Is(err, subkit.ErrOutcomeUnknown))
+	assert.Zero(t, m.GetTotalCallCount())
+	assert.Equal(t, subkit.ResponseInfo{API: subkit.ChatDash}, info)
 }

@@ -237,3 +237,152 @@ func TestIdempotencyKeyOfASubscription(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(fixture(t, "polar-subscription.json")), &s))
 	assert.Empty(t, s.IdempotencyKey())
 }
+
+// polarPage is a list answer holding the fixture under the given IDs.
+func polarPage(t *testing.T, maxPage int, ids ...string) string {
+	t.Helper()
+	items := make([]string, len(ids))
+	for i, id := range ids {
+		items[i] = strings.Replace(fixture(t, "polar-subscription.json"), subscriptionID, id, 1)
+	}
+	return fmt.Sprintf(`{"items":[%s],"pagination":{"total_count":%d,"max_page":%d}}`, strings.Join(items, ","), len(ids)*maxPage, maxPage)
+}
+
+func TestGetSendsTheDocumentedRequest(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL+subscriptionID, answer(503, ""), answer(200, fixture(t, "polar-subscription.json"), "X-Request-Id", "req_g"))
+	var info subkit.ResponseInfo
+	s, err := newClient(t, m).Subscriptions.Get(context.Background(), subscriptionID, subkit.WithResponseInfo(&info))
+	require.NoError(t, err)
+	assert.Equal(t, subscriptionID, s.ID)
+	assert.Equal(t, "Free", s.Product.Name)
+	reqs := m.requests()
+	require.Len(t, reqs, 2, "a read is retried after a 5xx")
+	r := reqs[1]
+	assert.Equal(t, http.MethodGet, r.Method)
+	assert.Equal(t, "Bearer "+testPolarToken, r.Header.Get("Authorization"))
+	assert.Equal(t, "2026-04", r.Header.Get("Polar-Version"))
+	assert.Empty(t, r.Header.Get("Content-Type"), "no body, no content type")
+	assert.Empty(t, r.Body)
+	assert.Equal(t, subkit.ResponseInfo{API: subkit.Polar, StatusCode: 200, RequestID: "req_g", Attempts: 2}, info)
+}
+
+func TestGetErrors(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL+subscriptionID, answer(404, `{"error":"ResourceNotFound","detail":"Not found"}`))
+	_, err := newClient(t, m).Subscriptions.Get(context.Background(), subscriptionID)
+	assertSentinels(t, err, "ErrNotFound")
+	var ae *subkit.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "ResourceNotFound", ae.Code)
+
+	m = newMock(t)
+	m.on(http.MethodGet, polarListURL+subscriptionID, answer(500, ""))
+	_, err = newClient(t, m).Subscriptions.Get(context.Background(), subscriptionID)
+	assertSentinels(t, err, "ErrServer") // a read: nothing can have been applied
+	assert.Len(t, m.requests(), 4, "MaxAttempts tries")
+
+	m = newMock(t)
+	_, err = newClient(t, m).Subscriptions.Get(context.Background(), "sub_1")
+	assertSentinels(t, err, "ErrInvalidParams")
+	assert.Zero(t, m.GetTotalCallCount())
+}
+
+func TestListBuildsTheQueryAndPagesLazily(t *testing.T) {
+	m := newMock(t)
+	pages := map[string]string{
+		"1": polarPage(t, 3, "a1", "a2"),
+		"2": polarPage(t, 3, "b1", "b2"),
+		"3": polarPage(t, 3, "c1"),
+	}
+	m.on(http.MethodGet, polarListURL, func(r *http.Request) (*http.Response, error) {
+		return answer(200, pages[r.URL.Query().Get("page")])(r)
+	})
+	c := newClient(t, m)
+	params := &subkit.SubscriptionListParams{
+		ProductIDs:          []string{productID, "6ba7b810-9dad-41d1-80b4-00c04fd430c8"},
+		CustomerIDs:         []string{customerID},
+		ExternalCustomerIDs: []string{"usr 1&2"},
+		Statuses:            []subkit.SubscriptionStatus{subkit.SubscriptionStatusActive, "trialing"},
+		Metadata:            map[string]string{"order": "o-1", "a b": "x/y"},
+		PageSize:            2,
+	}
+	var ids []string
+	for s, err := range c.Subscriptions.List(context.Background(), params) {
+		require.NoError(t, err)
+		ids = append(ids, s.ID)
+	}
+	assert.Equal(t, []string{"a1", "a2", "b1", "b2", "c1"}, ids)
+	reqs := m.requests()
+	require.Len(t, reqs, 3)
+	want := "https://api.polar.sh/v1/subscriptions/?customer_id=" + customerID +
+		"&external_customer_id=usr+1%262&limit=2&metadata%5Ba+b%5D=x%2Fy&metadata%5Border%5D=o-1&page=1" +
+		"&product_id=" + productID + "&product_id=6ba7b810-9dad-41d1-80b4-00c04fd430c8&status=active&status=trialing"
+	assert.Equal(t, want, reqs[0].URL)
+	q, err := url.ParseQuery(strings.SplitN(reqs[2].URL, "?", 2)[1])
+	require.NoError(t, err)
+	assert.Equal(t, "3", q.Get("page"))
+	assert.Equal(t, []string{productID, "6ba7b810-9dad-41d1-80b4-00c04fd430c8"}, q["product_id"])
+
+	// Breaking out after the first item fetches nothing more.
+	m2 := newMock(t)
+	m2.on(http.MethodGet, polarListURL, answer(200, polarPage(t, 3, "a1", "a2")))
+	for range newClient(t, m2).Subscriptions.List(context.Background(), nil) {
+		break
+	}
+	reqs = m2.requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, "https://api.polar.sh/v1/subscriptions/?limit=100&page=1", reqs[0].URL, "nil params: no filter")
+}
+
+func TestListErrorsAreYieldedOnceAndEndTheSequence(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL, answer(200, polarPage(t, 2, "a1")), answer(422,
+		`{"error":"RequestValidationError","detail":[{"type":"uuid_parsing","loc":["query","customer_id"],"msg":"Input should be a valid UUID"}]}`))
+	var got []string
+	var errs []error
+	for s, err := range newClient(t, m).Subscriptions.List(context.Background(), nil) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		got = append(got, s.ID)
+	}
+	assert.Equal(t, []string{"a1"}, got)
+	require.Len(t, errs, 1)
+	var ae *subkit.APIError
+	require.ErrorAs(t, errs[0], &ae)
+	assert.Equal(t, []subkit.FieldError{{Field: "customer_id", Message: "Input should be a valid UUID", Code: "uuid_parsing"}}, ae.Fields)
+	assert.Len(t, m.requests(), 2)
+
+	m = newMock(t)
+	n := 0
+	for _, err := range newClient(t, m).Subscriptions.List(context.Background(), &subkit.SubscriptionListParams{CustomerIDs: []string{"nope"}, PageSize: -1}) {
+		n++
+		var ve *subkit.ValidationError
+		require.ErrorAs(t, err, &ve)
+		assert.Len(t, ve.Fields, 2)
+	}
+	assert.Equal(t, 1, n)
+	assert.Zero(t, m.GetTotalCallCount())
+
+	m = newMock(t)
+	m.on(http.MethodGet, polarListURL, answer(200, `{"items":[],"pagination":{"total_count":0,"max_page":0}}`))
+	for range newClient(t, m).Subscriptions.List(context.Background(), nil) {
+		t.Fatal("an empty list yields nothing")
+	}
+}
+
+func TestPolarListTakesCallOptions(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL, answer(200, polarPage(t, 2, "a1"), "X-Request-Id", "req_1"), answer(200, polarPage(t, 2, "a2"), "X-Request-Id", "req_2"))
+	var info subkit.ResponseInfo
+	n := 0
+	for _, err := range newClient(t, m).Subscriptions.List(context.Background(), &subkit.SubscriptionListParams{PageSize: 500}, subkit.WithResponseInfo(&info)) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 2, n)
+	assert.Equal(t, subkit.ResponseInfo{API: subkit.Polar, StatusCode: 200, RequestID: "req_2", Attempts: 2}, info, "the last page's response, every page's attempts")
+	assert.Contains(t, m.requests()[0].URL, "limit=100", "a page size above 100 is lowered, as Polar does, not refused")
+}

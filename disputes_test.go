@@ -1,8 +1,12 @@
 package subkit_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,4 +143,93 @@ func TestDisputeSubscriptionDecodesEveryShape(t *testing.T) {
 			tc.check(t, s)
 		})
 	}
+}
+
+func TestGetForDispute(t *testing.T) {
+	sub := fixture(t, "chargeflow-create-subscription.json")
+	cases := []struct {
+		name   string
+		status int
+		body   string
+		check  func(t *testing.T, s *subkit.DisputeSubscription, err error)
+	}{
+		{"expanded object", 200, `{"id":"` + disputeID + `","status":"needs_response","subscription":` + sub + `}`,
+			func(t *testing.T, s *subkit.DisputeSubscription, err error) {
+				require.NoError(t, err)
+				assert.Equal(t, "sub_1PqRsTuVwXyZ", s.SourceID)
+				assert.Equal(t, "66e6ea9ecd94925a9f8060d9", s.ID)
+			}},
+		{"array shape", 200, `{"id":"x","subscriptions":[null,` + sub + `]}`,
+			func(t *testing.T, s *subkit.DisputeSubscription, err error) {
+				require.NoError(t, err)
+				assert.Equal(t, "sub_1PqRsTuVwXyZ", s.SourceID)
+			}},
+		{"null", 200, `{"id":"x","subscription":null}`, func(t *testing.T, s *subkit.DisputeSubscription, err error) {
+			assert.Nil(t, s)
+			assertSentinels(t, err, "ErrNotFound")
+			var ae *subkit.APIError
+			assert.False(t, errors.As(err, &ae), "no HTTP error happened")
+		}},
+		{"absent", 200, `{"id":"x"}`, func(t *testing.T, s *subkit.DisputeSubscription, err error) {
+			assertSentinels(t, err, "ErrNotFound")
+		}},
+		{"not expanded: an ID", 200, `{"id":"x","subscription":"66e6ea9ecd94925a9f8060d9"}`,
+			func(t *testing.T, s *subkit.DisputeSubscription, err error) {
+				var ae *subkit.APIError
+				require.ErrorAs(t, err, &ae, "cannot tell is not the same as none")
+				assertSentinels(t, err)
+				assert.Contains(t, err.Error(), "not expanded")
+			}},
+		{"unknown dispute", 404, `{"message":"Dispute not found","requestId":"r9"}`,
+			func(t *testing.T, s *subkit.DisputeSubscription, err error) {
+				var ae *subkit.APIError
+				require.ErrorAs(t, err, &ae)
+				assert.Equal(t, "r9", ae.RequestID)
+				assertSentinels(t, err, "ErrNotFound")
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMock(t)
+			m.on(http.MethodGet, disputeGetURL, answer(tc.status, tc.body))
+			s, err := newClient(t, m).Subscriptions.GetForDispute(context.Background(), disputeID)
+			tc.check(t, s, err)
+			reqs := m.requests()
+			require.Len(t, reqs, 1)
+			assert.Equal(t, disputeGetURL+"?expand=subscription", reqs[0].URL)
+			assert.Equal(t, testCFKey, reqs[0].Header.Get("x-api-key"))
+		})
+	}
+}
+
+// FuzzDecodeDisputeSubscription checks that the Chargeflow decoder never
+// panics and that what it decodes survives its own encoding unchanged.
+func FuzzDecodeDisputeSubscription(f *testing.F) {
+	f.Add(fuzzFixture(f, "chargeflow-create-subscription.json"))
+	for _, s := range []string{
+		`{"id":"x","created_at":"2024-05-01T09:30:00.123456789+14:00","frequency_count":-9223372036854775808}`,
+		`{"created_at":"9999-12-31T23:59:59Z","end_date":null,"renews_at":"0000-01-01T00:00:00Z"}`,
+		`{"status":"\u0000","pricing_model":"` + strings.Repeat("p", 300) + `"}`,
+		`{"created_at":"2024-02-30T00:00:00Z"}`, `{"frequency_count":1e2}`, `null`, `{"id":{}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got subkit.DisputeSubscription
+		if err := json.Unmarshal(data, &got); err != nil {
+			return
+		}
+		enc, err := json.Marshal(&got)
+		if err != nil {
+			t.Fatalf("encoding what was decoded: %v", err)
+		}
+		var again subkit.DisputeSubscription
+		if err := json.Unmarshal(enc, &again); err != nil {
+			t.Fatalf("decoding its own encoding %s: %v", enc, err)
+		}
+		enc2, _ := json.Marshal(&again)
+		if !bytes.Equal(enc, enc2) {
+			t.Fatalf("round trip changed the value:\n%s\n%s", enc, enc2)
+		}
+	})
 }

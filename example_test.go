@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -375,4 +376,209 @@ func ExampleWithResponseInfo() {
 	// polar 201 created after 2 attempts
 	// request ID is the second request's: true
 	// statuses the server answered: 429 201
+}
+
+func ExampleSubscriptionsService_Get() {
+	srv := subkittest.NewServer(subkittest.WithClock(exampleClock))
+	defer srv.Close()
+	product := srv.AddPolarProduct(subkittest.PolarProduct{Name: "Community"})
+	srv.AddPolarCustomer(subkittest.PolarCustomer{ExternalID: "usr_1337"})
+	client, err := srv.Client()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	created, err := client.Subscriptions.CreateForExternalCustomer(ctx, &subkit.ExternalCustomerSubscriptionParams{
+		ProductID:          product,
+		ExternalCustomerID: "usr_1337",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	sub, err := client.Subscriptions.Get(ctx, created.ID)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(sub.ID == created.ID, sub.Status, sub.Product.Name, *sub.Customer.ExternalID)
+	fmt.Println("renews:", sub.CurrentPeriodEnd.Format(time.DateOnly))
+
+	// An ID Polar does not know is ErrNotFound; one that is not a version 4
+	// UUID is refused before anything is sent.
+	_, err = client.Subscriptions.Get(ctx, "0b7c6a54-8a0e-4c4e-9d44-2f2f5b1f6a10")
+	fmt.Println("unknown ID:", errors.Is(err, subkit.ErrNotFound))
+	_, err = client.Subscriptions.Get(ctx, "sub_1")
+	fmt.Println("not a UUID:", errors.Is(err, subkit.ErrInvalidParams))
+	// Output:
+	// true active Community usr_1337
+	// renews: 2025-02-15
+	// unknown ID: true
+	// not a UUID: true
+}
+
+func ExampleSubscriptionsService_List() {
+	srv := subkittest.NewServer(subkittest.WithClock(exampleClock))
+	defer srv.Close()
+	product := srv.AddPolarProduct(subkittest.PolarProduct{Name: "Community"})
+	client, err := srv.Client()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	for _, user := range []string{"usr_1", "usr_2", "usr_3"} {
+		srv.AddPolarCustomer(subkittest.PolarCustomer{ExternalID: user})
+		plan := "pro"
+		if user == "usr_2" {
+			plan = "free"
+		}
+		_, err := client.Subscriptions.CreateForExternalCustomer(ctx, &subkit.ExternalCustomerSubscriptionParams{
+			ProductID:          product,
+			ExternalCustomerID: user,
+			Metadata:           subkit.Metadata{"plan": plan},
+		})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+
+	// The active subscriptions on the pro plan, one per page to show the
+	// paging: pages are fetched as the loop asks for them.
+	var info subkit.ResponseInfo
+	var users []string
+	for sub, err := range client.Subscriptions.List(ctx, &subkit.SubscriptionListParams{
+		ProductIDs: []string{product},
+		Statuses:   []subkit.SubscriptionStatus{subkit.SubscriptionStatusActive},
+		Metadata:   map[string]string{"plan": "pro"},
+		PageSize:   1,
+	}, subkit.WithResponseInfo(&info)) {
+		if err != nil {
+			fmt.Println(err) // yielded once; it ends the sequence
+			return
+		}
+		users = append(users, *sub.Customer.ExternalID)
+	}
+	slices.Sort(users) // List yields newest first; these share one instant
+	fmt.Println(users)
+	fmt.Println("requests:", info.Attempts, "status of the last:", info.StatusCode)
+	// Output:
+	// [usr_1 usr_3]
+	// requests: 2 status of the last: 200
+}
+
+func ExampleSubscriptionsService_FindByIdempotencyKeys() {
+	srv := subkittest.NewServer()
+	defer srv.Close()
+	product := srv.AddPolarProduct(subkittest.PolarProduct{Name: "Community"})
+	type order struct{ key, user string }
+	orders := []order{{"order-1001", "usr_1"}, {"order-1002", "usr_2"}, {"order-1003", "usr_3"}}
+	for _, o := range orders {
+		srv.AddPolarCustomer(subkittest.PolarCustomer{ExternalID: o.user})
+	}
+	ctx := context.Background()
+	create := func(client *subkit.Client, o order, opts ...subkit.CallOption) {
+		var info subkit.ResponseInfo
+		_, err := client.Subscriptions.CreateForExternalCustomer(ctx, &subkit.ExternalCustomerSubscriptionParams{
+			ProductID:          product,
+			ExternalCustomerID: o.user,
+		}, append(opts, subkit.WithIdempotencyKey(o.key), subkit.WithResponseInfo(&info))...)
+		if err != nil {
+			fmt.Println(o.key, err)
+			return
+		}
+		fmt.Println(o.key, info.Outcome)
+	}
+
+	// A first run creates the first two orders' subscriptions, then stops.
+	first, err := srv.Client()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, o := range orders[:2] {
+		create(first, o)
+	}
+
+	// A rerun, in a new process (a store without the first run's records),
+	// looks up every key of the batch in one request, and gives each create
+	// what was found for its key: nothing is created twice, and no create
+	// looks its key up on its own.
+	rerun, err := srv.Client(subkit.WithIdempotencyStore(subkit.NewMemoryStore()))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	before := len(srv.Requests(subkit.Polar))
+	byKey, err := rerun.Subscriptions.FindByIdempotencyKeys(ctx, []string{"order-1001", "order-1002", "order-1003"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("found:", len(byKey["order-1001"]), len(byKey["order-1002"]), len(byKey["order-1003"]))
+	for _, o := range orders {
+		create(rerun, o, subkit.WithKeyLookup(byKey[o.key]))
+	}
+	methods := map[string]int{}
+	for _, r := range srv.Requests(subkit.Polar)[before:] {
+		methods[r.Method]++
+	}
+	fmt.Println("rerun's requests:", methods["GET"], "GET,", methods["POST"], "POST")
+	fmt.Println("subscriptions:", len(srv.PolarSubscriptions()))
+	// Output:
+	// order-1001 created
+	// order-1002 created
+	// found: 1 1 0
+	// order-1001 replayed
+	// order-1002 replayed
+	// order-1003 created
+	// rerun's requests: 1 GET, 1 POST
+	// subscriptions: 3
+}
+
+func ExampleWithIdempotencyKey() {
+	srv := subkittest.NewServer()
+	defer srv.Close()
+	community := srv.AddPolarProduct(subkittest.PolarProduct{Name: "Community"})
+	team := srv.AddPolarProduct(subkittest.PolarProduct{Name: "Team"})
+	srv.AddPolarCustomer(subkittest.PolarCustomer{ExternalID: "usr_1337"})
+	client, err := srv.Client()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	subscribe := func(product string) (*subkit.Subscription, subkit.Outcome, error) {
+		var info subkit.ResponseInfo
+		params := &subkit.ExternalCustomerSubscriptionParams{ProductID: product, ExternalCustomerID: "usr_1337"}
+		// The key is a stable business ID: the order this subscription is for.
+		sub, err := client.Subscriptions.CreateForExternalCustomer(ctx, params,
+			subkit.WithIdempotencyKey("order-1001"), subkit.WithResponseInfo(&info))
+		return sub, info.Outcome, err
+	}
+
+	// The same create twice under one key (a retried job, a user's double
+	// click): the second replays the first's subscription and sends nothing.
+	for range 2 {
+		sub, outcome, err := subscribe(community)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(outcome, sub.Product.Name, sub.IdempotencyKey())
+	}
+	fmt.Println("subscriptions:", len(srv.PolarSubscriptions()))
+
+	// The key names one create: another product under it is a conflict, and
+	// nothing is sent.
+	_, _, err = subscribe(team)
+	fmt.Println("another create under the key:", errors.Is(err, subkit.ErrIdempotencyConflict))
+	// Output:
+	// created Community order-1001
+	// replayed Community order-1001
+	// subscriptions: 1
+	// another create under the key: true
 }

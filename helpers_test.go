@@ -2,11 +2,18 @@ package subkit_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,6 +39,14 @@ const (
 var (
 	chatdashCreateURL   = "https://api.chat-dash.com/v1/public/stripe/connect/accounts/" + chatdashAccount + "/subscriptions"
 	chargeflowCreateURL = "https://api.chargeflow.io/public/2025-04-01/disputes/" + disputeID + "/subscription"
+)
+
+// The look-ups' URLs, and the ID of the Polar fixture's subscription.
+const (
+	polarListURL   = "https://api.polar.sh/v1/subscriptions/"
+	disputeGetURL  = "https://api.chargeflow.io/public/2025-04-01/disputes/" + disputeID
+	connectListURL = "https://api.chat-dash.com/v1/public/stripe/connect/accounts/" + chatdashAccount + "/subscriptions"
+	subscriptionID = "0b7c6a54-8a0e-4c4e-9d44-2f2f5b1f6a10"
 )
 
 // recorded is what the mock server received in one request.
@@ -148,3 +163,102 @@ func requireJSON(t *testing.T, want string, got []byte) {
 	require.NoError(t, d.Decode(&g), "body is not JSON: %s", got)
 	require.Equal(t, w, g, "body: %s", got)
 }
+
+// fuzzFixture is fixture for a fuzz target's seeds.
+func fuzzFixture(f *testing.F, name string) []byte {
+	f.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
+}
+
+// failingStore is a store that cannot be reached.
+type failingStore struct{}
+
+func (failingStore) Lock(context.Context, string, subkit.LockRequest) (subkit.IdempotencyLock, *subkit.IdempotencyRecord, error) {
+	return nil, nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+}
+
+// call runs one create against c and returns its error.
+type call func(c *subkit.Client) error
+
+func connect(account string, edit func(p *subkit.ConnectSubscriptionParams)) call {
+	return func(c *subkit.Client) error {
+		p := fullConnectParams()
+		if edit != nil {
+			edit(p)
+		}
+		_, err := c.Subscriptions.CreateConnect(context.Background(), account, p)
+		return err
+	}
+}
+
+func dispute(id string, edit func(p *subkit.DisputeSubscriptionParams)) call {
+	return func(c *subkit.Client) error {
+		p := minimalDisputeParams()
+		if edit != nil {
+			edit(p)
+		}
+		_, err := c.Subscriptions.CreateForDispute(context.Background(), id, p)
+		return err
+	}
+}
+
+func polarCustomer(edit func(p *subkit.CustomerSubscriptionParams)) call {
+	return func(c *subkit.Client) error {
+		p := &subkit.CustomerSubscriptionParams{ProductID: productID, CustomerID: customerID}
+		if edit != nil {
+			edit(p)
+		}
+		_, err := c.Subscriptions.CreateForCustomer(context.Background(), p)
+		return err
+	}
+}
+
+func pairs(n int) subkit.Metadata {
+	md := subkit.Metadata{}
+	for i := range n {
+		md["k"+strconv.Itoa(i)] = i
+	}
+	return md
+}
+
+// logLines captures a logger's output as decoded JSON lines.
+type logLines struct{ buf bytes.Buffer }
+
+func (l *logLines) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(&l.buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func (l *logLines) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(l.buf.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m))
+		out = append(out, m)
+	}
+	return out
+}
+
+func (l *logLines) at(t *testing.T, level string) []map[string]any {
+	var out []map[string]any
+	for _, m := range l.lines(t) {
+		if m["level"] == level {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Transport failures: refused fails before anything is sent, reset after
+// the request may have been written.
+var (
+	refused = &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	reset   = &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+)

@@ -59,7 +59,7 @@ func TestMemoryRetentionCapsFinishedRecordsNotPendingOnes(t *testing.T) {
 func TestMemoryStoreKeepsResultsByteExact(t *testing.T) {
 	s := subkit.NewMemoryStore()
 	ctx := context.Background()
-	body, err := os.ReadFile("../shared/fixtures/polar-subscription.json")
+	body, err := os.ReadFile("testdata/polar-subscription.json")
 	require.NoError(t, err)
 	for i, b := range [][]byte{body, []byte(`{"id":"a"}`), append(append([]byte{}, body...), "\x00\xff"...), {}} {
 		key := fmt.Sprint("k", i)
@@ -107,7 +107,7 @@ func TestMemoryStoreExpiresRecordsInSmallBatches(t *testing.T) {
 // subscription (each with its own ID) and reports the heap per key and the
 // longest a sweep held a shard: the store's cost at scale.
 func BenchmarkMemoryStoreMillionKeys(b *testing.B) {
-	body, err := os.ReadFile("../shared/fixtures/polar-subscription.json")
+	body, err := os.ReadFile("testdata/polar-subscription.json")
 	if err != nil {
 		b.Fatal(err)
 	}

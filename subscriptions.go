@@ -145,9 +145,9 @@ func (b *connectCreateBody) encodeJSON() []byte {
 //
 // ChatDash stores nothing a create could be found by, so an ambiguous failure
 // is never retried unless the policy sets RetryAmbiguous: it returns an error
-// matching ErrOutcomeUnknown, and ListConnect shows whether it happened. For
-// the same reason WithIdempotencyKey is refused with ErrInvalidParams, and
-// RetryPolicy.Reconcile leaves these calls as they are.
+// matching ErrOutcomeUnknown, and FindConnect with the same params says
+// whether it happened. For the same reason WithIdempotencyKey is refused with
+// ErrInvalidParams, and RetryPolicy.Reconcile leaves these calls as they are.
 //
 // ChatDash API: POST /v1/public/stripe/connect/accounts/{accountId}/subscriptions
 // (https://docs.chat-dash.com, Stripe Connect › Create Subscription)

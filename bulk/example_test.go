@@ -45,3 +45,13 @@ func Example() {
 	// [replayed replayed replayed]
 	// 3 subscriptions
 }
+
+func ExampleShard() {
+	for _, key := range []string{"user-00000", "user-00001", "user-00002"} {
+		fmt.Println(key, bulk.Shard(key, 3))
+	}
+	// Output:
+	// user-00000 0
+	// user-00001 2
+	// user-00002 2
+}

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -127,4 +128,19 @@ func lookupsOf(reqs []subkittest.Request) (n int, keys []int) {
 		}
 	}
 	return n, keys
+}
+
+// stingyLimiter lets its first n waits through and holds every later one
+// until its context ends: a budget spent for longer than any test runs.
+type stingyLimiter struct {
+	n    int64
+	seen atomic.Int64
+}
+
+func (l *stingyLimiter) Wait(ctx context.Context) error {
+	if l.seen.Add(1) <= l.n {
+		return nil
+	}
+	<-ctx.Done()
+	return ctx.Err()
 }

@@ -3,7 +3,6 @@ package bulk_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
 	"net/http"
 	"testing"
@@ -265,70 +264,5 @@ func TestRunReportsProgress(t *testing.T) {
 	}
 }
 
-func TestResumeLooksMissingKeysUpAgainAfterSettleTime(t *testing.T) {
-	f := newPolarFake(t, 300)
-	run(t, context.Background(), f.client(t), f.items(0, 150), bulk.Options{})
-	before := len(f.Requests(subkit.Polar))
-
-	// Long enough that page 2, looked up right after page 1, is looked up
-	// before run start + settle even on a loaded machine.
-	const settle = 2 * time.Second
-	c := f.client(t, subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, SettleTime: settle}))
-	start := time.Now()
-	got := run(t, context.Background(), c, f.items(0, 300), bulk.Options{SettleTime: settle})
-
-	assert.Equal(t, map[bulk.Outcome]int{bulk.Replayed: 150, bulk.Created: 150}, countOutcomes(got))
-	reqs := f.Requests(subkit.Polar)[before:]
-	n, keys := lookupsOf(reqs)
-	// Page 1: all found, a resume. Page 2: half missing, looked up before
-	// start + settle, so its 50 missing keys are looked up again. Page 3 is
-	// looked up after that: once is enough.
-	assert.Equal(t, 4, n)
-	assert.Equal(t, []int{100, 100, 50, 100}, keys)
-	var lookups []time.Time
-	for _, r := range reqs {
-		if r.Method == http.MethodGet {
-			lookups = append(lookups, r.Time)
-		}
-	}
-	assert.False(t, lookups[2].Before(start.Add(settle)), "the second look-up waits for run start + SettleTime")
-	assert.Equal(t, 150, trafficOf(reqs).posts)
-	assert.Len(t, f.PolarSubscriptions(), 300)
-}
-
-func TestFreshRunCreatesAtOnce(t *testing.T) {
-	f := newPolarFake(t, 300)
-	// A settle time longer than the test: a fresh run never waits for it.
-	got := run(t, context.Background(), f.client(t), f.items(0, 300), bulk.Options{SettleTime: time.Hour})
-	assert.Equal(t, map[bulk.Outcome]int{bulk.Created: 300}, countOutcomes(got))
-	n, _ := lookupsOf(f.Requests(subkit.Polar))
-	assert.Equal(t, 3, n, "no second look-up in a fresh run")
-}
-
-func TestShardIsStableAndEven(t *testing.T) {
-	assert.Equal(t, 0, bulk.Shard("anything", 1))
-	assert.Equal(t, 0, bulk.Shard("anything", 0))
-	// The hash is part of the contract: these never change.
-	assert.Equal(t, []int{0, 2, 2, 0}, []int{bulk.Shard("user-00000", 3), bulk.Shard("user-00001", 3),
-		bulk.Shard("user-00002", 3), bulk.Shard("65f0c1d2e3a4b5c6d7e8f901", 3)})
-	n := [3]int{}
-	for i := range 3000 {
-		n[bulk.Shard(user(i), 3)]++
-	}
-	for s, c := range n {
-		assert.InDelta(t, 1000, c, 100, "shard %d", s)
-	}
-}
-
 // sequence is a compile-time check that Items makes what Run reads.
 var _ iter.Seq2[bulk.Item, error] = bulk.Items()
-
-func ExampleShard() {
-	for _, key := range []string{"user-00000", "user-00001", "user-00002"} {
-		fmt.Println(key, bulk.Shard(key, 3))
-	}
-	// Output:
-	// user-00000 0
-	// user-00001 2
-	// user-00002 2
-}

@@ -18,7 +18,8 @@ import (
 	"github.com/subkit-go/subkit/subkittest"
 )
 
-// The exactly-once chaos test in fleet mode (design rules 10–12): several
+// The exactly-once chaos test in fleet mode (one create per key however
+// calls overlap, look-ups that lag, a key that means one create): several
 // Clients — processes, each with its own Redis connection — share one
 // subkitredis store against one real redis-server; every key is created by
 // several overlapping calls spread over the clients, some keys also by a

@@ -14,7 +14,9 @@ import (
 	"github.com/subkit-go/subkit/subkittest"
 )
 
-// Rule 11 against a fake whose look-ups read a lagging replica, as Polar's do.
+// Look-ups may lag: a keyed create trusts a look-up's "not there" only once
+// SettleTime has passed since its create may have been applied. Tested
+// against a fake whose look-ups read a lagging replica, as Polar's do.
 
 // lagFake is a Polar fake with one product and customer whose look-ups see
 // a create only lag after it was applied.

@@ -157,8 +157,8 @@ func TestPolarBothCustomerKeysTakeTheCustomerShape(t *testing.T) {
 // Polar parses UUIDs with Pydantic (the Rust uuid crate), which accepts the
 // "urn:uuid:" prefix in lowercase only: "URN:UUID:…" is refused with 422
 // (see the "uppercase urn prefix" case in testdata/polar_validation.json,
-// computed by Pydantic 2.13). Design rule 1 has the SDK check UUID v4 before
-// any I/O, so it should refuse the form too instead of sending it.
+// computed by Pydantic 2.13). The SDK checks every UUID before any I/O, so
+// it should refuse the form too instead of sending it.
 
 func TestSDKRefusesUppercaseURNPrefixLikePolar(t *testing.T) {
 	t.Parallel()
@@ -197,7 +197,7 @@ func TestSDKSendsLowercaseURNPrefix(t *testing.T) {
 // Polar's real 422 bodies locate problems inside the create union:
 // ["body","SubscriptionCreateCustomer","metadata","k","int"] (Pydantic 2
 // names the union member, and the member of the metadata value's own union).
-// design.md promises FieldError.Field as a dotted wire path ("metadata.plan"),
+// FieldError.Field is documented as a dotted wire path ("metadata.plan"),
 // not "SubscriptionCreateCustomer.metadata.k.int". This test replays
 // Pydantic's answer for a null metadata value (from
 // testdata/polar_validation.json).
@@ -227,9 +227,9 @@ func TestSDKFieldPathsOfPolarUnionErrors(t *testing.T) {
 
 // The SDK validates a Polar create before sending it (internal/validate);
 // the fake validates it as Polar's server does (polarschema.go, checked
-// against Pydantic's own answers). Design rule 1 asks for both directions:
-// the SDK refuses what Polar refuses (or the create fails on the wire) and
-// never refuses what Polar accepts. These targets feed the same generated
+// against Pydantic's own answers). Validation must agree both ways: the SDK
+// refuses what Polar refuses (or the create fails on the wire) and never
+// refuses what Polar accepts. These targets feed the same generated
 // input to both and compare the verdicts.
 
 // Named types a caller may put in metadata.
@@ -337,7 +337,7 @@ func knownDivergence(md map[string]any) string {
 			return "a number beyond float64's range"
 		}
 		if !utf8.ValidString(k) {
-			return "invalid UTF-8 key: encoding/json would send U+FFFD instead (design: no invalid UTF-8 in any string)"
+			return "invalid UTF-8 key: encoding/json would send U+FFFD instead (the SDK sends no invalid UTF-8 in any string)"
 		}
 		rv := reflect.ValueOf(v)
 		if rv.Kind() != reflect.String {

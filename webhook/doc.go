@@ -1,7 +1,7 @@
 // Package webhook receives Polar's webhooks: it verifies their Standard
 // Webhooks signatures, decodes their events, and hands each event to your
-// code once and in order, across every process of a fleet (design rule
-// 17). It needs only the standard library and subkit.
+// code once and in order, across every process of a fleet. It needs only
+// the standard library and subkit.
 //
 //	rcv, err := webhook.NewPolarReceiver([]string{os.Getenv("POLAR_WEBHOOK_SECRET")})
 //	if err != nil {

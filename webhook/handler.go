@@ -123,7 +123,7 @@ func WithLogger(l *slog.Logger) HandlerOption {
 // Polar hangs up.
 //
 // Without WithDedupe, fn runs for every delivery: at least once per event,
-// in no particular order. With it (design rule 17), per event ID across
+// in no particular order. With it, per event ID across
 // every process sharing the store:
 //
 //   - fn runs once: a delivery of an event already handled is answered

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -337,4 +338,42 @@ func TestBulkUsageErrors(t *testing.T) {
 	assert.Equal(t, exitOK, res.exit)
 	assert.Contains(t, res.stdout, "usage: subkit bulk", "asked-for help goes to stdout")
 	assert.Empty(t, res.stderr)
+}
+
+// A subscription too large for the SDK to read (a 5 MB external ID, which
+// Polar allows) makes its page of key look-ups unreadable: only its own
+// line fails, the other 99 lines of the page are created, on every rerun.
+func TestBulkPageThatCannotBeReadFailsOnlyItsLine(t *testing.T) {
+	t.Parallel()
+	fake := startFake(t, "", "-implicit")
+	huge := strings.Repeat("x", 5<<20)
+	body := `{"product_id":"` + product + `","external_customer_id":"` + huge + `","metadata":{"subkit_idempotency_key":"user-37"}}`
+	req, err := http.NewRequest(http.MethodPost, fake.url+"/v1/subscriptions/", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+subkittest.PolarToken)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = res.Body.Close()
+	require.Equal(t, http.StatusCreated, res.StatusCode)
+	input, args := users(t, 100)
+
+	for run := range 2 {
+		out := runCommand(t, noCredentials(), append([]string{"bulk", "-base-url", fake.url, input}, args...)...)
+
+		assert.Equal(t, exitFailed, out.exit, out.stderr)
+		assert.Less(t, len(out.stdout), 100<<10, "the report stays small")
+		report := readReport(t, out.stdout)
+		require.Len(t, report, 100)
+		for line, l := range report {
+			if l.Key == "user-37" {
+				assert.Equal(t, "failed", l.Outcome)
+				assert.Contains(t, l.Error, "looking up the key before creating")
+				continue
+			}
+			want := []string{"created", "replayed"}[run]
+			assert.Equal(t, want, l.Outcome, "run %d, line %d: %s", run, line, l.Error)
+		}
+	}
+	assert.Len(t, fake.keysHeld(), 100, "99 lines and the huge one, once each")
 }

@@ -20,19 +20,6 @@ import (
 	"github.com/subkit-go/subkit/webhook"
 )
 
-// users writes a CSV subscribing n users by external ID, user-0 …, one a
-// line from line 2, and the flags that read it.
-func users(t *testing.T, n int) (path string, args []string) {
-	t.Helper()
-	var b strings.Builder
-	b.WriteString("external_customer_id,metadata.plan\n")
-	for i := range n {
-		fmt.Fprintf(&b, "user-%d,pro\n", i)
-	}
-	return writeFile(t, "users.csv", b.String()), []string{"-create", "polar-external-customer",
-		"-key", "external_customer_id", "-set", "product_id=" + product, "-progress", "none", "-settle", "300ms"}
-}
-
 // The newcomer's first five minutes, as the README tells them: a fake that
 // outlives runs, a run, a rerun that resumes, a restart of the fake that
 // keeps what it held, the admin API.
@@ -90,24 +77,6 @@ func TestFakeServesRunsAcrossRestarts(t *testing.T) {
 	// Reset forgets what was made; the seeds (here: -implicit) stay.
 	assert.Equal(t, http.StatusOK, restarted.admin(http.MethodPost, "/_subkit/reset", "", nil))
 	assert.Equal(t, 0, restarted.held().Polar.Held)
-}
-
-// The admin API answers only with the admin token; the fake APIs never
-// need it.
-func TestFakeAdminNeedsItsToken(t *testing.T) {
-	t.Parallel()
-	fake := startFake(t, "")
-	for _, token := range []string{"", "wrong", subkittest.PolarToken, fake.token + "x"} {
-		for _, path := range []string{"/_subkit/state", "/_subkit/requests", "/_subkit", "/_subkit/nothing"} {
-			var answer map[string]any
-			assert.Equal(t, http.StatusUnauthorized, fake.adminAs(token, http.MethodGet, path, "", &answer), "token %q, %s", token, path)
-			assert.NotContains(t, fmt.Sprint(answer), fake.token)
-		}
-		assert.Equal(t, http.StatusUnauthorized, fake.adminAs(token, http.MethodPost, "/_subkit/reset", "", nil))
-	}
-	var unknown map[string]any
-	assert.Equal(t, http.StatusNotFound, fake.admin(http.MethodGet, "/_subkit/nothing", "", &unknown))
-	assert.Contains(t, fmt.Sprint(unknown["endpoints"]), "POST faults")
 }
 
 // Seeds from flags and a file, a fault queued through the admin API, a

@@ -109,9 +109,9 @@ type call struct {
 //
 // The first attempt goes straight to the http.Client, judged by the same
 // checkRetry as every other: nearly every call ends there, and
-// go-retryablehttp's request and loop, which such a call does not use, cost
-// it about 2% of its time against a loopback server (BENCHMARKS.md). A call
-// that must be retried waits its first backoff, then goes on in
+// go-retryablehttp's request and loop, which such a call does not use, were
+// a measurable share of its time against a loopback server (BENCHMARKS.md).
+// A call that must be retried waits its first backoff, then goes on in
 // go-retryablehttp, which makes, paces and judges every further attempt.
 func (s *Sender) Send(ctx context.Context, r *Request, p Policy) Result {
 	c := &call{s: s, p: p, req: *r, ctx: ctx}

@@ -1,10 +1,10 @@
 // Encoding of request bodies of fixed shape without reflection.
 //
 // A body of strings, integers and booleans is written here byte for byte as
-// encoding/json.Marshal writes it: encoding/json's reflective walk took about
-// 4% of a Chargeflow create's time against a loopback server (BENCHMARKS.md).
-// Each body keeps its tagged struct as the definition of its wire form, and
-// its tests compare this encoding with json.Marshal of that struct.
+// encoding/json.Marshal writes it: encoding/json's reflective walk was the
+// largest part of a small create's client work left (BENCHMARKS.md). Each
+// body keeps its tagged struct as the definition of its wire form, and its
+// tests compare this encoding with json.Marshal of that struct.
 
 package wire
 

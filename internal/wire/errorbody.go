@@ -1,5 +1,5 @@
-// Package wire decodes what the servers send that is not a typed result:
-// error bodies, in every shape the three APIs are known to use.
+// Decoding of error bodies, in every shape the three APIs are known to use.
+
 package wire
 
 import (

@@ -1,10 +1,10 @@
 package bulk_test
 
+// Tests of run.go: how a run stops (StopGrace, Interruptible limiters), and
+// paced waits that no deadline on a whole call cuts short.
+
 import (
 	"context"
-	"errors"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,21 +15,6 @@ import (
 	"github.com/subkit-go/subkit/bulk"
 	"github.com/subkit-go/subkit/subkittest"
 )
-
-// stingyLimiter lets its first n waits through and holds every later one
-// until its context ends: a budget spent for longer than any test runs.
-type stingyLimiter struct {
-	n    int64
-	seen atomic.Int64
-}
-
-func (l *stingyLimiter) Wait(ctx context.Context) error {
-	if l.seen.Add(1) <= l.n {
-		return nil
-	}
-	<-ctx.Done()
-	return ctx.Err()
-}
 
 // pacedForRuns is how a client for a paced run is made: no deadline on a
 // whole call, one on each request (see Pacing in the package documentation).
@@ -81,18 +66,6 @@ func TestRunStopEndsTheWaitsForATurn(t *testing.T) {
 		assert.Equal(t, 10, last.Done, "items not attempted are not done")
 		assert.Equal(t, n-10, last.Counts[bulk.NotAttempted])
 	}
-}
-
-// Interruptible changes nothing outside a run, and keeps no pacing as no
-// pacing.
-func TestInterruptibleOutsideARun(t *testing.T) {
-	assert.Nil(t, bulk.Interruptible(nil))
-	assert.Nil(t, bulk.Interruptible((*stingyLimiter)(nil)))
-	l := bulk.Interruptible(&stingyLimiter{n: 1})
-	require.NoError(t, l.Wait(context.Background()))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-	defer cancel()
-	assert.ErrorIs(t, l.Wait(ctx), context.DeadlineExceeded, "a wait outside a run ends with its own context")
 }
 
 // A create whose request is on its way when the run stops gets StopGrace,
@@ -149,33 +122,4 @@ func TestRunPacedWaitsAreNotBoundByTheCallDeadline(t *testing.T) {
 			}
 		}
 	}
-}
-
-// A subscription too large for the SDK to read makes every look-up page
-// that holds it unreadable. The page is looked up again in halves: only
-// the item whose key finds it fails, the page's other items are created.
-func TestRunPageThatCannotBeReadFailsOnlyItsItem(t *testing.T) {
-	const n = 100
-	f := newPolarFake(t, n)
-	huge := strings.Repeat("x", 5<<20) // Polar sets no limit on an external ID
-	f.AddPolarCustomer(subkittest.PolarCustomer{ExternalID: huge})
-	c := f.client(t, subkit.WithRetryPolicy(subkit.RetryPolicy{MaxAttempts: 1, SettleTime: time.Millisecond}))
-	_, err := c.Subscriptions.CreateForExternalCustomer(context.Background(),
-		&subkit.ExternalCustomerSubscriptionParams{ProductID: f.product, ExternalCustomerID: huge}, subkit.WithIdempotencyKey(user(37)))
-	require.ErrorIs(t, err, subkit.ErrOutcomeUnknown, "its answer is larger than the SDK reads")
-	before := len(f.Requests(subkit.Polar))
-
-	got := run(t, context.Background(), c, f.items(0, n), bulk.Options{})
-
-	counts := countOutcomes(got)
-	assert.Equal(t, map[bulk.Outcome]int{bulk.Created: n - 1, bulk.Failed: 1}, counts)
-	r := got[37]
-	assert.Equal(t, bulk.Failed, r.Outcome)
-	assert.ErrorContains(t, r.Err, "looking up the key before creating")
-	var ae *subkit.APIError
-	require.True(t, errors.As(r.Err, &ae), "%v", r.Err)
-	assert.Equal(t, 200, ae.StatusCode)
-	lookups, _ := lookupsOf(f.Requests(subkit.Polar)[before:])
-	assert.LessOrEqual(t, lookups, 1+2*7, "halving a page of 100 down to one key")
-	assert.Equal(t, n, len(f.PolarSubscriptions()), "the huge one and the 99 others")
 }

@@ -14,7 +14,7 @@ import (
 // The exactly-once chaos test: keyed creates on the two APIs a create can be
 // found again on, with random faults on creates and look-ups alike, late
 // commits included, run once with Reconcile and once without it. It reuses
-// the chaos machinery of reliability_chaos_test.go (markers, the account of
+// the chaos machinery of chaos_test.go (markers, the account of
 // every call against what the server holds), and adds the bounds the
 // protocol promises: no duplicate, no false failure, no false success, at
 // least 95% of calls succeed, at most 2% end unknown.

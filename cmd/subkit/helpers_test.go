@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -279,4 +280,17 @@ func readReportFile(t *testing.T, path string) (map[int]reportLine, bool) {
 		data, partial = data[:bytes.LastIndexByte(data, '\n')+1], true
 	}
 	return readReport(t, string(data)), partial
+}
+
+// users writes a CSV subscribing n users by external ID, user-0 …, one a
+// line from line 2, and the flags that read it.
+func users(t *testing.T, n int) (path string, args []string) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("external_customer_id,metadata.plan\n")
+	for i := range n {
+		fmt.Fprintf(&b, "user-%d,pro\n", i)
+	}
+	return writeFile(t, "users.csv", b.String()), []string{"-create", "polar-external-customer",
+		"-key", "external_customer_id", "-set", "product_id=" + product, "-progress", "none", "-settle", "300ms"}
 }

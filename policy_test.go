@@ -1,16 +1,12 @@
 package subkit_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -21,38 +17,10 @@ import (
 	"github.com/subkit-go/subkit"
 )
 
-// logLines captures a logger's output as decoded JSON lines.
-type logLines struct{ buf bytes.Buffer }
-
-func (l *logLines) logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(&l.buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-func (l *logLines) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		require.NoError(t, json.Unmarshal([]byte(line), &m))
-		out = append(out, m)
-	}
-	return out
-}
-
-func (l *logLines) at(t *testing.T, level string) []map[string]any {
-	var out []map[string]any
-	for _, m := range l.lines(t) {
-		if m["level"] == level {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-var refused = &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+// The RetryPolicy at work: what is retried (a 429 after its Retry-After, a
+// connection that failed before sending; an ambiguous failure only when
+// RetryAmbiguous asks), within MaxAttempts and MaxRetryAfter, and how a
+// cancel ends the waits.
 
 func TestRateLimitIsRetriedAfterRetryAfter(t *testing.T) {
 	cases := map[string]func() string{

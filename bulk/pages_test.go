@@ -2,6 +2,7 @@ package bulk_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +15,11 @@ import (
 	"github.com/subkit-go/subkit/bulk"
 	"github.com/subkit-go/subkit/subkittest"
 )
+
+// Tests of pages.go: a page of Polar keys looked up in one request before its
+// creates, and the resume rule — once a run has found a key already created,
+// a key missing from a look-up made before run start + SettleTime is looked up
+// once more at that time — with and without read lag.
 
 // lagged is a Polar whose look-ups trail its creates by up to maxLag, as
 // Polar's read replica does, and a client that knows it: its settle time
@@ -112,4 +118,73 @@ func TestResumeUnderReadLagWithoutTheRuleDuplicates(t *testing.T) {
 		dups += c - 1
 	}
 	assert.Positive(t, dups, "a settle time shorter than the lag lets the rerun create again what it could not see yet")
+}
+
+func TestResumeLooksMissingKeysUpAgainAfterSettleTime(t *testing.T) {
+	f := newPolarFake(t, 300)
+	run(t, context.Background(), f.client(t), f.items(0, 150), bulk.Options{})
+	before := len(f.Requests(subkit.Polar))
+
+	// Long enough that page 2, looked up right after page 1, is looked up
+	// before run start + settle even on a loaded machine.
+	const settle = 2 * time.Second
+	c := f.client(t, subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, SettleTime: settle}))
+	start := time.Now()
+	got := run(t, context.Background(), c, f.items(0, 300), bulk.Options{SettleTime: settle})
+
+	assert.Equal(t, map[bulk.Outcome]int{bulk.Replayed: 150, bulk.Created: 150}, countOutcomes(got))
+	reqs := f.Requests(subkit.Polar)[before:]
+	n, keys := lookupsOf(reqs)
+	// Page 1: all found, a resume. Page 2: half missing, looked up before
+	// start + settle, so its 50 missing keys are looked up again. Page 3 is
+	// looked up after that: once is enough.
+	assert.Equal(t, 4, n)
+	assert.Equal(t, []int{100, 100, 50, 100}, keys)
+	var lookups []time.Time
+	for _, r := range reqs {
+		if r.Method == http.MethodGet {
+			lookups = append(lookups, r.Time)
+		}
+	}
+	assert.False(t, lookups[2].Before(start.Add(settle)), "the second look-up waits for run start + SettleTime")
+	assert.Equal(t, 150, trafficOf(reqs).posts)
+	assert.Len(t, f.PolarSubscriptions(), 300)
+}
+
+func TestFreshRunCreatesAtOnce(t *testing.T) {
+	f := newPolarFake(t, 300)
+	// A settle time longer than the test: a fresh run never waits for it.
+	got := run(t, context.Background(), f.client(t), f.items(0, 300), bulk.Options{SettleTime: time.Hour})
+	assert.Equal(t, map[bulk.Outcome]int{bulk.Created: 300}, countOutcomes(got))
+	n, _ := lookupsOf(f.Requests(subkit.Polar))
+	assert.Equal(t, 3, n, "no second look-up in a fresh run")
+}
+
+// A subscription too large for the SDK to read makes every look-up page
+// that holds it unreadable. The page is looked up again in halves: only
+// the item whose key finds it fails, the page's other items are created.
+func TestRunPageThatCannotBeReadFailsOnlyItsItem(t *testing.T) {
+	const n = 100
+	f := newPolarFake(t, n)
+	huge := strings.Repeat("x", 5<<20) // Polar sets no limit on an external ID
+	f.AddPolarCustomer(subkittest.PolarCustomer{ExternalID: huge})
+	c := f.client(t, subkit.WithRetryPolicy(subkit.RetryPolicy{MaxAttempts: 1, SettleTime: time.Millisecond}))
+	_, err := c.Subscriptions.CreateForExternalCustomer(context.Background(),
+		&subkit.ExternalCustomerSubscriptionParams{ProductID: f.product, ExternalCustomerID: huge}, subkit.WithIdempotencyKey(user(37)))
+	require.ErrorIs(t, err, subkit.ErrOutcomeUnknown, "its answer is larger than the SDK reads")
+	before := len(f.Requests(subkit.Polar))
+
+	got := run(t, context.Background(), c, f.items(0, n), bulk.Options{})
+
+	counts := countOutcomes(got)
+	assert.Equal(t, map[bulk.Outcome]int{bulk.Created: n - 1, bulk.Failed: 1}, counts)
+	r := got[37]
+	assert.Equal(t, bulk.Failed, r.Outcome)
+	assert.ErrorContains(t, r.Err, "looking up the key before creating")
+	var ae *subkit.APIError
+	require.True(t, errors.As(r.Err, &ae), "%v", r.Err)
+	assert.Equal(t, 200, ae.StatusCode)
+	lookups, _ := lookupsOf(f.Requests(subkit.Polar)[before:])
+	assert.LessOrEqual(t, lookups, 1+2*7, "halving a page of 100 down to one key")
+	assert.Equal(t, n, len(f.PolarSubscriptions()), "the huge one and the 99 others")
 }

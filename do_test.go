@@ -1,133 +1,27 @@
 package subkit_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/subkit-go/subkit"
 )
 
-// Fuzz targets for everything a server sends: the ChatDash and Chargeflow
-// result decoders (the Polar one, FuzzDecodeSubscription, lives in
-// polar_subscription_test.go), and the whole pipeline from a status and a
-// body to what a call returns. Seeds: the fixtures below and the corpora in
-// testdata/fuzz.
-
-func fuzzFixture(f *testing.F, name string) []byte {
-	f.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		f.Fatal(err)
-	}
-	return b
-}
-
-// FuzzDecodeConnectSubscription checks the ChatDash decoder against a plain
-// decoding of the same document: it never panics, decodes whenever the
-// fields it knows have the types it expects, and then agrees with the
-// document on every one of them.
-func FuzzDecodeConnectSubscription(f *testing.F) {
-	f.Add(fuzzFixture(f, "chatdash-create-subscription.json"))
-	for _, s := range []string{
-		`{"id":"sub_1","customer":"cus_1","created":-62135596801,"startDate":9223372036854775807}`,
-		`{"customer":{"id":"cus_1","email":null},"current_period_start":null,"canceled_at":1e3}`,
-		`{"customer":null,"priceIds":null,"pricing":{"amount":"10.00","usageLimit":1e308},"totalPrice":-1}`,
-		`{"customer":"` + "\xff" + `","created":0}`, `null`, `[]`, `{"created":1.5}`, `{"customer":[]}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var got subkit.ConnectSubscription
-		err := json.Unmarshal(data, &got)
-		var again subkit.ConnectSubscription
-		if err2 := json.Unmarshal(data, &again); (err == nil) != (err2 == nil) || !reflect.DeepEqual(got, again) {
-			t.Fatalf("decoding is not deterministic: %v / %v", err, err2)
-		}
-		var doc map[string]json.RawMessage
-		if json.Unmarshal(data, &doc) != nil || doc == nil {
-			return
-		}
-		if err != nil {
-			return // a known key had another type: checked by the cases above
-		}
-		str := func(key, field string) {
-			var want string
-			if raw, ok := doc[key]; ok && json.Unmarshal(raw, &want) == nil && want != field {
-				t.Fatalf("%s: %q, document has %q", key, field, want)
-			}
-		}
-		str("id", got.ID)
-		str("type", got.Type)
-		str("status", got.Status)
-		str("customer", got.Customer.ID) // a bare ID
-		unix := func(key string, field *time.Time) {
-			var secs *int64
-			raw, ok := doc[key]
-			if !ok || json.Unmarshal(raw, &secs) != nil {
-				return
-			}
-			switch {
-			case secs == nil && field != nil:
-				t.Fatalf("%s: null decoded as %v", key, field)
-			case secs != nil && (field == nil || field.Unix() != *secs || field.Location() != time.UTC):
-				t.Fatalf("%s: %d decoded as %v", key, *secs, field)
-			}
-		}
-		unix("current_period_start", got.CurrentPeriodStart)
-		unix("current_period_end", got.CurrentPeriodEnd)
-		unix("startDate", got.StartDate)
-		unix("canceled_at", got.CanceledAt)
-		if raw, ok := doc["created"]; ok {
-			var secs int64
-			if json.Unmarshal(raw, &secs) == nil && secs != 0 && got.Created.Unix() != secs {
-				t.Fatalf("created: %d decoded as %v", secs, got.Created)
-			}
-		}
-	})
-}
-
-// FuzzDecodeDisputeSubscription checks that the Chargeflow decoder never
-// panics and that what it decodes survives its own encoding unchanged.
-func FuzzDecodeDisputeSubscription(f *testing.F) {
-	f.Add(fuzzFixture(f, "chargeflow-create-subscription.json"))
-	for _, s := range []string{
-		`{"id":"x","created_at":"2024-05-01T09:30:00.123456789+14:00","frequency_count":-9223372036854775808}`,
-		`{"created_at":"9999-12-31T23:59:59Z","end_date":null,"renews_at":"0000-01-01T00:00:00Z"}`,
-		`{"status":"\u0000","pricing_model":"` + strings.Repeat("p", 300) + `"}`,
-		`{"created_at":"2024-02-30T00:00:00Z"}`, `{"frequency_count":1e2}`, `null`, `{"id":{}}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var got subkit.DisputeSubscription
-		if err := json.Unmarshal(data, &got); err != nil {
-			return
-		}
-		enc, err := json.Marshal(&got)
-		if err != nil {
-			t.Fatalf("encoding what was decoded: %v", err)
-		}
-		var again subkit.DisputeSubscription
-		if err := json.Unmarshal(enc, &again); err != nil {
-			t.Fatalf("decoding its own encoding %s: %v", enc, err)
-		}
-		enc2, _ := json.Marshal(&again)
-		if !bytes.Equal(enc, enc2) {
-			t.Fatalf("round trip changed the value:\n%s\n%s", enc, enc2)
-		}
-	})
-}
+// Tests of do, the one path every call takes: FuzzPipeline drives it from a
+// status and a body to what a call returns (seeds: the fixtures and the
+// corpora in testdata/fuzz). The result decoders' own fuzz targets stand
+// beside their types' tests: FuzzDecodeConnectSubscription in
+// subscriptions_test.go, FuzzDecodeDisputeSubscription in disputes_test.go,
+// FuzzDecodeSubscription in types_fuzz_test.go.
 
 // The operations FuzzPipeline drives: the four creates, each plain and
 // keyed (a replay look-up first, a reconciliation after an ambiguous
@@ -352,4 +246,24 @@ func matchesSomeSentinel(err error) bool {
 	}
 	var ae *subkit.APIError
 	return errors.As(err, &ae) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+func TestUnreadableLookupAnswerIsReadAgain(t *testing.T) {
+	m := newMock(t)
+	m.on(http.MethodGet, polarListURL+subscriptionID, answer(200, `{"id":"half`), answer(200, `{"status":"x"}`),
+		answer(200, fixture(t, "polar-subscription.json")))
+	var info subkit.ResponseInfo
+	s, err := newClient(t, m).Subscriptions.Get(context.Background(), subscriptionID, subkit.WithResponseInfo(&info))
+	require.NoError(t, err)
+	assert.Equal(t, subkit.SubscriptionStatusActive, s.Status)
+	assert.Equal(t, 3, info.Attempts)
+
+	m = newMock(t)
+	m.on(http.MethodGet, polarListURL+subscriptionID, answer(200, `{"id":"half`))
+	_, err = newClient(t, m).Subscriptions.Get(context.Background(), subscriptionID, subkit.WithResponseInfo(&info))
+	var ae *subkit.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 4, ae.Attempts, "MaxAttempts reads in all")
+	assertSentinels(t, err) // a read: nothing can have been applied
+	assert.Len(t, m.requests(), 4)
 }
