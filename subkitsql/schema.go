@@ -2,6 +2,7 @@ package subkitsql
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"regexp"
 	"strings"
@@ -30,55 +31,75 @@ var tableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,59}$`)
 //	             expires_at, kept by every write; indexed for the sweep
 const columns = "key, token, lease_end, rec_token, expires_at, fingerprint, target, pending, sent_at, result, status_code, request_id, gc_at"
 
-// createSchema creates the table and its index if they are missing and
-// checks that the table has the columns the store uses.
+// createSchema creates the table and its index if they are missing, after
+// checking that a table of that name has the columns the store uses.
 func (s *Store) createSchema(ctx context.Context) error {
-	statements := []string{
-		`CREATE TABLE IF NOT EXISTS ` + s.table + ` (
-			key TEXT ` + s.keyCollation() + ` NOT NULL PRIMARY KEY,
-			token TEXT,
-			lease_end BIGINT NOT NULL,
-			rec_token TEXT,
-			expires_at BIGINT,
-			fingerprint TEXT,
-			target TEXT,
-			pending INTEGER NOT NULL DEFAULT 0,
-			sent_at BIGINT,
-			result ` + s.d.blob + `,
-			status_code INTEGER NOT NULL DEFAULT 0,
-			request_id TEXT,
-			gc_at BIGINT NOT NULL
-		)`,
-		`CREATE INDEX IF NOT EXISTS ` + s.quote(s.name+"_gc") + ` ON ` + s.table + ` (gc_at)`,
-	}
+	var foreign error
 	err := s.retry(ctx, func() error {
 		if s.dialect == Postgres {
-			return s.createPostgres(ctx, statements)
+			return s.createPostgres(ctx, &foreign)
 		}
-		for _, q := range statements {
-			if _, err := s.db().ExecContext(ctx, q); err != nil {
-				return err
-			}
+		if err := s.createIn(ctx, s.db(), &foreign); err != nil {
+			return err
 		}
 		// Kept in the file: every connection, and every process, uses it.
 		var mode string
 		return s.db().QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
 	})
-	if err != nil {
+	switch {
+	case foreign != nil:
+		return fmt.Errorf("subkitsql: the table %s exists without the columns this store uses (%s): %w", s.name, columns, foreign)
+	case err != nil:
 		return fmt.Errorf("subkitsql: creating the table %s: %w", s.name, err)
 	}
-	rows, err := s.db().QueryContext(ctx, "SELECT "+columns+" FROM "+s.table+" WHERE 1 = 0")
-	if err != nil {
-		return fmt.Errorf("subkitsql: the table %s exists without the columns this store uses (%s): %w", s.name, columns, err)
-	}
-	return rows.Close()
+	return nil
 }
 
-// createPostgres runs the statements in one transaction under an advisory
+// schemaRunner is a *sql.DB or a *sql.Tx.
+type schemaRunner interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// createIn creates the table if it is missing, checks its columns (setting
+// *foreign when they are not the store's), and creates the index.
+func (s *Store) createIn(ctx context.Context, r schemaRunner, foreign *error) error {
+	if _, err := r.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+s.table+` (
+		key TEXT `+s.keyCollation()+` NOT NULL PRIMARY KEY,
+		token TEXT,
+		lease_end BIGINT NOT NULL,
+		rec_token TEXT,
+		expires_at BIGINT,
+		fingerprint TEXT,
+		target TEXT,
+		pending INTEGER NOT NULL DEFAULT 0,
+		sent_at BIGINT,
+		result `+s.d.blob+`,
+		status_code INTEGER NOT NULL DEFAULT 0,
+		request_id TEXT,
+		gc_at BIGINT NOT NULL
+	)`); err != nil {
+		return err
+	}
+	rows, err := r.QueryContext(ctx, "SELECT "+columns+" FROM "+s.table+" WHERE 1 = 0")
+	if err != nil {
+		if !s.d.retryable(err) {
+			*foreign = err
+		}
+		return err
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	_, err = r.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS `+s.quote(s.name+"_gc")+` ON `+s.table+` (gc_at)`)
+	return err
+}
+
+// createPostgres creates the schema in one transaction under an advisory
 // lock: two processes creating the table at once would otherwise race on
 // Postgres's catalog ("duplicate key value violates unique constraint
 // pg_type_typname_nsp_index") despite IF NOT EXISTS.
-func (s *Store) createPostgres(ctx context.Context, statements []string) error {
+func (s *Store) createPostgres(ctx context.Context, foreign *error) error {
 	tx, err := s.db().BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -87,10 +108,8 @@ func (s *Store) createPostgres(ctx context.Context, statements []string) error {
 	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", "subkitsql:"+s.name); err != nil {
 		return err
 	}
-	for _, q := range statements {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return err
-		}
+	if err := s.createIn(ctx, tx, foreign); err != nil {
+		return err
 	}
 	return tx.Commit()
 }
