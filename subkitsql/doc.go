@@ -28,8 +28,10 @@
 // affected is subkit.ErrLockLost, and nothing changed. Unlock clears the
 // token if it is still the holder's. A fresh keyed create costs two round
 // trips (Lock with its claim, then Release with the result); a replay two
-// (Lock, Unlock). Lock polls while another holder has the key, from 5 ms
-// doubling to 100 ms with jitter, until its context ends.
+// (Lock, Unlock). A Lock that finds the key held waits with reads of the
+// holder's lease left — reads wait for no writer, so waiters never hold up
+// the holder's writes — from 5 ms doubling to 100 ms with jitter, never past
+// the lease's end, then tries again, until its context ends.
 //
 // Leases and send times are read from the database's clock, in the
 // statement itself (subkit's rule of one clock): SQLite's julianday('now'),
@@ -56,7 +58,11 @@
 // last commits on a power loss, and the SDK then falls back to look-ups. The
 // file must be on a local disk: SQLite's locks do not hold on network file
 // systems (NFS, SMB). An in-memory database (":memory:") is one per
-// connection of a *sql.DB, so it shares nothing: use a file.
+// connection of a *sql.DB, so it shares nothing: use a file. database/sql
+// keeps two idle connections by default, and each SQLite connection opened
+// anew reads the schema again: with many calls at once, give the *sql.DB
+// as many idle connections as calls (SetMaxIdleConns); the store never
+// changes the pool's settings itself.
 //
 // # Postgres: a fleet
 //

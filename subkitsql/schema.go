@@ -139,12 +139,13 @@ func (s *Store) sqlFor(q string) string {
 // prepared holds a Store's statements, filled for its dialect and table
 // once.
 type prepared struct {
-	lock, extend, save, clear, release, releaseNil, unlock, sweep string
+	lock, poll, extend, save, clear, release, releaseNil, unlock, sweep string
 }
 
 func (s *Store) prepare() {
 	s.q = prepared{
 		lock:       s.sqlFor(lockSQL),
+		poll:       s.sqlFor(pollSQL),
 		extend:     s.sqlFor(extendSQL),
 		save:       s.sqlFor(saveSQL),
 		clear:      s.sqlFor(clearSQL),

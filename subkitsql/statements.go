@@ -32,6 +32,10 @@ ON CONFLICT (key) DO UPDATE SET
 WHERE cur.token IS NULL OR cur.lease_end <= {now}
 RETURNING rec_token, expires_at, fingerprint, target, pending, sent_at, result, status_code, request_id, {now}`
 
+// pollSQL reads how many µs key $1's holder has left, a read that waits for
+// no writer; no row when no one holds it.
+const pollSQL = `SELECT lease_end - {now} FROM {t} WHERE key = $1 AND token IS NOT NULL`
+
 // extendSQL renews the lease of key $1 held by token $2 to $3 µs from now.
 const extendSQL = `UPDATE {t} SET lease_end = {now} + $3, gc_at = {max}({now} + $3, COALESCE(expires_at, 0))
 WHERE key = $1 AND token = $2 AND lease_end > {now}`

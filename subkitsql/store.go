@@ -129,11 +129,36 @@ func (s *Store) Lock(ctx context.Context, key string, req subkit.LockRequest) (s
 		case taken:
 			return l, rec, nil
 		}
-		if err := pause(ctx, backoff); err != nil {
-			return nil, nil, err
+		// Wait with reads until the key looks free: a waiter's upserts would
+		// each take SQLite's one write lock (a Postgres row lock), which the
+		// holder needs for its own writes.
+		for {
+			left, err := s.leaseLeft(ctx, key)
+			if err != nil {
+				return nil, nil, s.failed(ctx, "waiting for the lock on", key, err)
+			}
+			if left <= 0 {
+				break
+			}
+			if err := pause(ctx, min(backoff, left+time.Millisecond)); err != nil {
+				return nil, nil, err
+			}
+			backoff = min(2*backoff, maxPoll)
 		}
-		backoff = min(2*backoff, maxPoll)
 	}
+}
+
+// leaseLeft reads how long the holder of key still has it on the database's
+// clock; 0 or less when no one holds it.
+func (s *Store) leaseLeft(ctx context.Context, key string) (time.Duration, error) {
+	var left int64
+	err := s.retry(ctx, func() error {
+		return s.db().QueryRowContext(ctx, s.q.poll, key).Scan(&left)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return time.Duration(left) * time.Microsecond, err
 }
 
 // tryLock runs lockSQL once: taken reports whether the lock is ours, rec
