@@ -75,11 +75,11 @@ func (l *lock) fenced(ctx context.Context, what, query string, args ...any) erro
 	return nil
 }
 
-// exec runs a statement, again while the database is busy, and returns the
-// rows it affected.
+// exec runs a statement that writes, again while the database is busy, and
+// returns the rows it affected.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	var n int64
-	err := s.retry(ctx, func() error {
+	err := s.write(ctx, func() error {
 		res, err := s.db().ExecContext(ctx, query, args...)
 		if err != nil {
 			return err

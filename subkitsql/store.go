@@ -49,6 +49,12 @@ type Store struct {
 	table   string // the table's name, quoted
 	q       prepared
 	ops     atomic.Uint64 // releases and unlocks, for the sweep
+	// writer, on SQLite, lets one statement of the store that writes run
+	// at a time: SQLite takes one writer at a time anyway, and goroutines
+	// of one process queueing here, in order, do not fight each other
+	// through SQLITE_BUSY, where whoever retries soonest wins and a lease
+	// extension can starve. nil on Postgres, whose row locks queue.
+	writer chan struct{}
 }
 
 // Option configures a Store made by NewStore.
@@ -91,6 +97,9 @@ func NewStore(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*Stor
 		return nil, fmt.Errorf("subkitsql: table name %q: want letters, digits and underscores, not starting with a digit, at most 60", c.table)
 	}
 	s := &Store{db: func() *sql.DB { return db }, dialect: d, d: dl, name: c.table}
+	if d == SQLite {
+		s.writer = make(chan struct{}, 1)
+	}
 	s.table = s.quote(c.table)
 	s.prepare()
 	if err := s.createSchema(ctx); err != nil {
@@ -166,7 +175,7 @@ func (s *Store) leaseLeft(ctx context.Context, key string) (time.Duration, error
 // it).
 func (s *Store) tryLock(ctx context.Context, token string, args []any) (rec *subkit.IdempotencyRecord, taken bool, err error) {
 	var row recordRow
-	err = s.retry(ctx, func() error {
+	err = s.write(ctx, func() error {
 		return s.db().QueryRowContext(ctx, s.q.lock, args...).Scan(row.fields()...)
 	})
 	switch {
@@ -194,6 +203,20 @@ func (s *Store) retry(ctx context.Context, op func() error) error {
 		}
 		wait = min(2*wait, maxBusy)
 	}
+}
+
+// write runs a statement that writes, as retry does, after the statements
+// of this store that write before it (SQLite; see Store.writer).
+func (s *Store) write(ctx context.Context, op func() error) error {
+	if s.writer != nil {
+		select {
+		case s.writer <- struct{}{}:
+			defer func() { <-s.writer }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return s.retry(ctx, op)
 }
 
 // failed describes a statement that failed: ctx's error when ctx ended (a
