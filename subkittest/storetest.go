@@ -25,7 +25,9 @@ import (
 // subtest: every call with one t must return a new instance (its own
 // connections, as another process of a fleet would have) on the same
 // backend, and each subtest must get a fresh, empty backend of its own — a
-// new database file, a new table, a new Redis database or key prefix.
+// new database file, a new table, a new Redis database or key prefix. The
+// subtests never call newStore at once, so it may use helpers meant for one
+// goroutine (such as a test server's client constructor).
 // Instances of the memory store are the one *MemoryStore. SharedBackend
 // builds such a newStore from a function that makes one backend per
 // subtest.
@@ -35,10 +37,16 @@ import (
 // that must succeed may take up to ten seconds. It takes a few seconds.
 func TestIdempotencyStore(t *testing.T, newStore func(t *testing.T) subkit.IdempotencyStore) {
 	t.Helper()
+	var mu sync.Mutex
+	serial := func(t *testing.T) subkit.IdempotencyStore {
+		mu.Lock()
+		defer mu.Unlock()
+		return newStore(t)
+	}
 	for _, c := range storeCases() {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			c.run(t, newStore)
+			c.run(t, serial)
 		})
 	}
 }
