@@ -46,8 +46,9 @@
 //
 // Several processes of one host may share one database file: NewStore
 // turns on write-ahead logging (journal_mode=WAL, kept in the file), so
-// readers never wait for the writer. Writers take turns: SQLITE_BUSY, which
-// a plainly opened database returns at once when another connection is
+// readers never wait for the writer. Writers take turns: a store's own
+// writing statements queue in its process, one at a time, and SQLITE_BUSY,
+// which a plainly opened database returns at once when another process is
 // writing, is retried by the store with backoff and jitter until the
 // context ends, so no busy_timeout is needed. The clock is the host's wall
 // clock, the same for every process on it; a step of that clock (not a
