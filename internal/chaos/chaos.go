@@ -1,7 +1,9 @@
 // Package chaos holds what the randomised reliability suites of every module
 // share (the root package's chaos runs, the fleet runs on each store): the
-// seed and size switches read from the environment, per-call fixtures and
-// how an outcome is named in a tally. It is for tests only.
+// seed and size switches read from the environment, per-call fixtures, how
+// an outcome is named in a tally, the exactly-once faults, the fleet run
+// itself on any idempotency store (RunFleet) and the keyed-create benchmark
+// (BenchKeyedCreate). It is for tests only.
 package chaos
 
 import (
