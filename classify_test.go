@@ -91,7 +91,8 @@ func TestClassify(t *testing.T) {
 		}, answer(200, keyedPage(t, "k", "5b9e7f64-3c2d-4e1f-9a8b-7c6d5e4f3a2b", "theirs"))),
 			subkit.ErrorClass{Action: subkit.ActionFix, HTTPStatus: 409}, 0},
 		{"store unavailable", withMock(http.MethodPost, polarCreateURL, func(c *subkit.Client) error {
-			c2, err := subkit.New(subkit.WithOrganizationToken(testPolarToken), subkit.WithIdempotencyStore(failingStore{}))
+			c2, err := subkit.New(subkit.WithOrganizationToken(testPolarToken), subkit.WithIdempotencyStore(failingStore{}),
+				subkit.WithIdempotencyLease(100*time.Millisecond)) // a short lease: the store is tried for one
 			require.NoError(t, err)
 			_, err = createKeyed(c2, nil, subkit.WithIdempotencyKey("k"))
 			return err

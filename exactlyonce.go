@@ -156,10 +156,11 @@ func fingerprint(r *request, body []byte) string {
 func (o *onceCall) take(ctx context.Context) (done bool, err error) {
 	lease := o.c.lease
 	claim := o.pending()
-	start := o.c.now()
+	var start time.Time
 	var lock IdempotencyLock
 	var rec *IdempotencyRecord
-	err = o.bounded(ctx, true, func(sctx context.Context) error {
+	err = o.retryStore(ctx, func(sctx context.Context) error {
+		start = o.c.now() // the fence counts from the try that took the key
 		var err error
 		lock, rec, err = o.c.store.Lock(sctx, o.r.api.storeKey(o.k.key), LockRequest{Lease: lease, Claim: claim, ClaimTTL: RecordTTL})
 		return err

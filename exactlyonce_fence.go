@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -84,10 +85,17 @@ func (o *onceCall) gate(ctx context.Context) error {
 	}
 	if o.markedAt.IsZero() || o.c.now().Sub(o.markedAt) > o.slack() {
 		start := o.c.now()
-		err := o.bounded(ctx, true, func(sctx context.Context) error { return o.lock.Save(sctx, o.pending(), RecordTTL) }, nil)
+		err := o.retryStore(ctx, func(sctx context.Context) error {
+			if !o.fence.holds() {
+				return errLeaseLost
+			}
+			return o.lock.Save(sctx, o.pending(), RecordTTL)
+		}, nil)
 		if err != nil {
 			if isLockLost(err) {
-				o.fence.lose()
+				if !errors.Is(err, errLeaseLost) {
+					o.fence.lose()
+				}
 				return errLeaseLost
 			}
 			return o.storeFailed(ctx, "marking the create as sending", err)
@@ -101,8 +109,12 @@ func (o *onceCall) gate(ctx context.Context) error {
 }
 
 // keepAlive extends the lock's lease every third of it while the call
-// runs. A failed extension is a lost lease: the fence stops every later
-// attempt. The returned function stops it, waiting at most until ctx ends.
+// runs. An extension that fails leaves the lease where the store last
+// confirmed it — the fence stops every attempt once that runs out — and is
+// tried again a tenth of the lease later; one the store refuses
+// (ErrLockLost: the lease ran out and the key may have another holder) is a
+// lost lease at once. The returned function stops it, waiting at most until
+// ctx ends.
 func (o *onceCall) keepAlive(ctx context.Context) (stop func(ctx context.Context)) {
 	bg := context.WithoutCancel(ctx)
 	quit, done := make(chan struct{}), make(chan struct{})
@@ -120,11 +132,16 @@ func (o *onceCall) keepAlive(ctx context.Context) (stop func(ctx context.Context
 				ectx, cancel := context.WithTimeout(bg, lease/3)
 				err := o.lock.Extend(ectx, lease)
 				cancel()
-				if err != nil {
+				switch {
+				case isLockLost(err):
 					o.fence.lose()
 					return
+				case err != nil:
+					t.Reset(lease / 10) // not confirmed: the fence keeps the last lease
+				default:
+					o.fence.extended(start, lease)
+					t.Reset(lease / 3)
 				}
-				o.fence.extended(start, lease)
 			}
 		}
 	}()
@@ -216,6 +233,26 @@ func (o *onceCall) bounded(ctx context.Context, tie bool, fn func(ctx context.Co
 	default:
 		abandoned = true
 		return ctx.Err()
+	}
+}
+
+// retryStore runs fn through bounded, and again after a store error —
+// never after ctx's end or ErrLockLost — with a growing wait (10 ms to a
+// quarter second, jittered), for up to one lease: a link to the store that
+// drops for a moment costs a wait, not the call. Nothing has been sent
+// while it retries. late is bounded's.
+func (o *onceCall) retryStore(ctx context.Context, fn func(ctx context.Context) error, late func()) error {
+	first := o.c.now()
+	wait := 10 * time.Millisecond
+	for {
+		err := o.bounded(ctx, true, fn, late)
+		if err == nil || ctx.Err() != nil || isLockLost(err) || o.c.now().Sub(first)+wait > o.c.lease {
+			return err
+		}
+		if sleep(ctx, wait/2+rand.N(wait/2+1)) != nil {
+			return err
+		}
+		wait = min(2*wait, 250*time.Millisecond)
 	}
 }
 

@@ -816,12 +816,17 @@ func TestWaitingForAKeyEndsWithTheContext(t *testing.T) {
 	assert.Empty(t, f.srv.Requests(subkit.Polar))
 }
 
+// A store that cannot be reached is tried again for up to one lease (a
+// link that drops for a moment costs a wait, not the call), then the keyed
+// create fails definitely, having sent nothing.
 func TestKeyedCreateWithoutItsStoreSendsNothing(t *testing.T) {
 	f := newStoreFake(t)
-	c := f.client(t, subkit.WithIdempotencyStore(failingStore{}))
+	var tries atomic.Int32
+	c := f.client(t, subkit.WithIdempotencyStore(failingStore{&tries}), subkit.WithIdempotencyLease(300*time.Millisecond))
 	var info subkit.ResponseInfo
 	_, err := f.create(c, f.product, "order-15", &info)
 	require.ErrorIs(t, err, subkit.ErrStoreUnavailable)
+	assert.Greater(t, tries.Load(), int32(1), "tried again within the lease")
 	assert.NotErrorIs(t, err, subkit.ErrOutcomeUnknown, "definite: nothing was sent")
 	assert.Contains(t, err.Error(), "nothing was sent")
 	assert.Equal(t, subkit.ActionRetryLater, subkit.Classify(err).Action)

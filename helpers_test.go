@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -174,10 +175,14 @@ func fuzzFixture(f *testing.F, name string) []byte {
 	return b
 }
 
-// failingStore is a store that cannot be reached.
-type failingStore struct{}
+// failingStore is a store that cannot be reached; tries counts the calls
+// made to it, when not nil.
+type failingStore struct{ tries *atomic.Int32 }
 
-func (failingStore) Lock(context.Context, string, subkit.LockRequest) (subkit.IdempotencyLock, *subkit.IdempotencyRecord, error) {
+func (s failingStore) Lock(context.Context, string, subkit.LockRequest) (subkit.IdempotencyLock, *subkit.IdempotencyRecord, error) {
+	if s.tries != nil {
+		s.tries.Add(1)
+	}
 	return nil, nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
 }
 

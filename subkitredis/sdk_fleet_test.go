@@ -34,6 +34,30 @@ func TestExactlyOnceFleetChaos(t *testing.T) {
 	})
 }
 
+// The same run with each client's store behind a link of its own that the
+// run cuts again and again, once for longer than the lease, while the
+// clients' clocks are off by up to 3 s: no duplicate, no false success.
+func TestExactlyOnceFleetChaosWithLinkCuts(t *testing.T) {
+	rdb := redistest.NewServer(t)
+	var links [chaos.FleetClients]*redistest.Link
+	for i := range links {
+		links[i] = rdb.NewLink()
+	}
+	chaos.RunFleet(t, chaos.Fleet{
+		Store: func(_ *testing.T, i int) subkit.IdempotencyStore { return subkitredis.NewStore(links[i].Client()) },
+		Cut: func(i int, down bool) {
+			if down {
+				links[i].Cut()
+			} else {
+				links[i].Restore()
+			}
+		},
+		Limiter: func(_ *testing.T, _ int, name string, events int, per time.Duration) subkit.Limiter {
+			return subkitredis.NewLimiter(rdb.NewClient(), name, events, per)
+		},
+	})
+}
+
 // Redis stopped in the middle of a run and started again (with its
 // append-only file, as production should run it): every call succeeds, fails
 // definitely, or ends unknown — and no key is created twice.

@@ -62,6 +62,7 @@ func ErrorKind(err error) string {
 	}{
 		{"unknown", subkit.ErrOutcomeUnknown}, {"rate_limited", subkit.ErrRateLimited}, {"server", subkit.ErrServer},
 		{"rejected", subkit.ErrRejected}, {"not_found", subkit.ErrNotFound}, {"deadline", context.DeadlineExceeded},
+		{"store", subkit.ErrStoreUnavailable}, {"lease_lost", subkit.ErrLockLost}, {"not_sent", subkit.ErrNotSent},
 	} {
 		if errors.Is(err, s.err) {
 			kinds = append(kinds, s.name)

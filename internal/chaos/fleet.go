@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,7 +50,19 @@ type Fleet struct {
 	// Keys is the number of Polar keys, half as many for Chargeflow; 0 means
 	// SUBKIT_FLEET_KEYS, else 120.
 	Keys int
+	// Cut, if set, cuts client i's link to the store (down) or restores it:
+	// the run then cuts a random client's link for a while, again and
+	// again, and once for longer than the lease, while the calls run.
+	Cut func(i int, down bool)
 }
+
+// FleetSkews are the clients' clocks against the machine's: every client's
+// is off, by up to FleetSkews' largest, as a fleet's hosts may be. The SDK
+// compares no client's clock with another's, so none of it may matter.
+var FleetSkews = [FleetClients]time.Duration{-3 * time.Second, -time.Second, time.Second, 3 * time.Second}
+
+// fleetLease is each client's lease on a key.
+const fleetLease = 2 * time.Second
 
 // FleetTally is what a fleet run counted.
 type FleetTally struct {
@@ -122,6 +135,7 @@ type fleetRun struct {
 	rivalProduct string
 	customer     string
 	clients      []*subkit.Client
+	cuts         atomic.Int64 // links cut and restored
 }
 
 // fleetCall is one call of the run: which key, which client, and whether it
@@ -165,6 +179,8 @@ func (r *fleetRun) run(rng *rand.Rand) FleetTally {
 		}
 	}
 	results := make([]fleetResult, len(calls))
+	stopCuts := r.cutLinks(rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())))
+	defer stopCuts()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 24)
 	for i, c := range calls {
@@ -178,8 +194,60 @@ func (r *fleetRun) run(rng *rand.Rand) FleetTally {
 		}()
 	}
 	wg.Wait()
+	stopCuts()
+	if r.f.Cut != nil {
+		t.Logf("%s: %d links cut while the calls ran (the first past the lease); clocks off by %v", r.api, r.cuts.Load(), FleetSkews)
+	}
 	AwaitLateCommits(t, r.srv, r.api)
 	return r.account(calls, results)
+}
+
+// cutLinks, when the store's links can be cut, cuts a random client's link
+// for 50–250 ms every 300–600 ms until stopped, and the first time for
+// longer than the lease, so that a holder loses its lease mid-create. The
+// returned function stops it and restores every link; it may be called
+// more than once.
+func (r *fleetRun) cutLinks(rng *rand.Rand) (stop func()) {
+	if r.f.Cut == nil {
+		return func() {}
+	}
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		select { // the first cut comes once the calls are under way
+		case <-quit:
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+		for n := 0; ; n++ {
+			i := rng.IntN(FleetClients)
+			down := time.Duration(50+rng.IntN(200)) * time.Millisecond
+			if n == 0 {
+				down = fleetLease + 500*time.Millisecond
+			}
+			r.f.Cut(i, true)
+			select {
+			case <-quit:
+				r.f.Cut(i, false)
+				return
+			case <-time.After(down):
+			}
+			r.f.Cut(i, false)
+			r.cuts.Add(1)
+			select {
+			case <-quit:
+				return
+			case <-time.After(time.Duration(300+rng.IntN(300)) * time.Millisecond):
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(quit)
+			<-done
+		})
+	}
 }
 
 // makeClients makes the run's clients, each with its own store instance
@@ -195,9 +263,10 @@ func (r *fleetRun) makeClients() {
 		if r.f.Limiter != nil {
 			limiter = r.f.Limiter(t, i, "fleet-"+t.Name(), FleetWindowLimit, time.Second)
 		}
+		skew := FleetSkews[i]
 		c, err := r.srv.Client(subkit.WithRetryPolicy(policy), subkit.WithTimeout(20*time.Second),
-			subkit.WithIdempotencyStore(r.f.Store(t, i)), subkit.WithIdempotencyLease(2*time.Second),
-			subkit.WithRateLimiter(subkit.Polar, limiter))
+			subkit.WithIdempotencyStore(r.f.Store(t, i)), subkit.WithIdempotencyLease(fleetLease),
+			subkit.WithRateLimiter(subkit.Polar, limiter), subkit.WithClock(func() time.Time { return time.Now().Add(skew) }))
 		if err != nil {
 			t.Fatal(err)
 		}
