@@ -144,7 +144,13 @@ func TestFleetWithRedisDownSendsNoKeyedCreate(t *testing.T) {
 	t.Parallel()
 	const password = "fleet-redis-passw0rd"
 	f := newFleet(t, redistest.WithPassword(password))
-	c := f.process()
+	// A short lease: a keyed create tries a store that cannot be reached
+	// again for one lease before it gives up.
+	c, err := f.api.Client(subkit.WithIdempotencyStore(subkitredis.NewStore(f.redis.NewClient())),
+		subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}),
+		subkit.WithIdempotencyLease(500*time.Millisecond))
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
 	f.redis.Stop()
 
 	_, info, err := f.create(c, f.product, "order-1")
