@@ -123,47 +123,34 @@ type DisputeSubscriptionParams struct {
 	Status DisputeSubscriptionStatus
 }
 
-// disputeCreateBody is the wire form: flat, snake_case, optional keys omitted.
-type disputeCreateBody struct {
-	SourceID           string                    `json:"source_id"`
-	AccountID          string                    `json:"account_id,omitempty"`
-	CreatedAt          string                    `json:"created_at"`
-	StartDate          string                    `json:"start_date"`
-	Frequency          Frequency                 `json:"frequency"`
-	FrequencyCount     int                       `json:"frequency_count"`
-	CollectionMethod   CollectionMethod          `json:"collection_method,omitempty"`
-	UpdatedAt          string                    `json:"updated_at,omitempty"`
-	EndDate            string                    `json:"end_date,omitempty"`
-	CancellationDate   string                    `json:"cancellation_date,omitempty"`
-	CancellationReason CancellationReason        `json:"cancellation_reason,omitempty"`
-	TrialStart         string                    `json:"trial_start,omitempty"`
-	TrialEnd           string                    `json:"trial_end,omitempty"`
-	RenewsAt           string                    `json:"renews_at,omitempty"`
-	PlanName           string                    `json:"plan_name,omitempty"`
-	PricingModel       PricingModel              `json:"pricing_model,omitempty"`
-	Status             DisputeSubscriptionStatus `json:"status,omitempty"`
-}
+// disputeBody is a create's body: the params themselves, which write their
+// own wire form (flat, snake_case, optional keys omitted) — the one place
+// that knows it; disputes_internal_test.go holds the tagged struct it is
+// checked against, byte for byte, as json.Marshal would write it.
+type disputeBody struct{ p DisputeSubscriptionParams }
 
-// encodeJSON is json.Marshal(b), without reflection (internal/wire).
-func (b *disputeCreateBody) encodeJSON() []byte {
+// encodeJSON writes the body without reflection (internal/wire). Times go
+// out in RFC 3339, UTC; a zero optional time is left out.
+func (b *disputeBody) encodeJSON() []byte {
+	p := &b.p
 	o := wire.NewObject(512)
-	o.String("source_id", b.SourceID)
-	o.StringOmitEmpty("account_id", b.AccountID)
-	o.String("created_at", b.CreatedAt)
-	o.String("start_date", b.StartDate)
-	o.String("frequency", string(b.Frequency))
-	o.Int("frequency_count", int64(b.FrequencyCount))
-	o.StringOmitEmpty("collection_method", string(b.CollectionMethod))
-	o.StringOmitEmpty("updated_at", b.UpdatedAt)
-	o.StringOmitEmpty("end_date", b.EndDate)
-	o.StringOmitEmpty("cancellation_date", b.CancellationDate)
-	o.StringOmitEmpty("cancellation_reason", string(b.CancellationReason))
-	o.StringOmitEmpty("trial_start", b.TrialStart)
-	o.StringOmitEmpty("trial_end", b.TrialEnd)
-	o.StringOmitEmpty("renews_at", b.RenewsAt)
-	o.StringOmitEmpty("plan_name", b.PlanName)
-	o.StringOmitEmpty("pricing_model", string(b.PricingModel))
-	o.StringOmitEmpty("status", string(b.Status))
+	o.String("source_id", p.SourceID)
+	o.StringOmitEmpty("account_id", p.AccountID)
+	o.String("created_at", rfc3339(p.CreatedAt))
+	o.String("start_date", rfc3339(p.StartDate))
+	o.String("frequency", string(p.Frequency))
+	o.Int("frequency_count", int64(p.FrequencyCount))
+	o.StringOmitEmpty("collection_method", string(p.CollectionMethod))
+	o.StringOmitEmpty("updated_at", rfc3339(p.UpdatedAt))
+	o.StringOmitEmpty("end_date", rfc3339(p.EndDate))
+	o.StringOmitEmpty("cancellation_date", rfc3339(p.CancellationDate))
+	o.StringOmitEmpty("cancellation_reason", string(p.CancellationReason))
+	o.StringOmitEmpty("trial_start", rfc3339(p.TrialStart))
+	o.StringOmitEmpty("trial_end", rfc3339(p.TrialEnd))
+	o.StringOmitEmpty("renews_at", rfc3339(p.RenewsAt))
+	o.StringOmitEmpty("plan_name", p.PlanName)
+	o.StringOmitEmpty("pricing_model", string(p.PricingModel))
+	o.StringOmitEmpty("status", string(p.Status))
 	return o.Bytes()
 }
 
@@ -192,14 +179,7 @@ func (s *SubscriptionsService) CreateForDispute(ctx context.Context, disputeID s
 	if err := validateDispute(disputeID, p, key, keyed); err != nil {
 		return finish[DisputeSubscription](cs, ResponseInfo{API: Chargeflow}, nil, err)
 	}
-	body := &disputeCreateBody{
-		SourceID: p.SourceID, AccountID: p.AccountID,
-		CreatedAt: rfc3339(p.CreatedAt), StartDate: rfc3339(p.StartDate),
-		Frequency: p.Frequency, FrequencyCount: p.FrequencyCount, CollectionMethod: p.CollectionMethod,
-		UpdatedAt: rfc3339(p.UpdatedAt), EndDate: rfc3339(p.EndDate), CancellationDate: rfc3339(p.CancellationDate),
-		CancellationReason: p.CancellationReason, TrialStart: rfc3339(p.TrialStart), TrialEnd: rfc3339(p.TrialEnd),
-		RenewsAt: rfc3339(p.RenewsAt), PlanName: p.PlanName, PricingModel: p.PricingModel, Status: p.Status,
-	}
+	body := &disputeBody{p: *p} // a copy: the caller's params are theirs to change
 	out := new(DisputeSubscription)
 	r := &request{api: Chargeflow, method: http.MethodPost, create: true, body: body, path: disputePath(disputeID) + "/subscription"}
 	var k *keyedCreate
@@ -387,7 +367,7 @@ func (s *SubscriptionsService) disputeSubscriptions(ctx context.Context, dispute
 // create's (another source_id) is refused before anything is sent, unless
 // the caller asked to replace it (WithReplaceExisting): a second create
 // would silently replace it.
-func (s *SubscriptionsService) disputeKeyed(disputeID, key string, cs callSettings, body *disputeCreateBody, out *DisputeSubscription) *keyedCreate {
+func (s *SubscriptionsService) disputeKeyed(disputeID, key string, cs callSettings, body *disputeBody, out *DisputeSubscription) *keyedCreate {
 	var existing *DisputeSubscription
 	k := &keyedCreate{key: key, callerKey: cs.hasKey}
 	k.find = func(ctx context.Context) (match, ResponseInfo, error) {
@@ -398,7 +378,7 @@ func (s *SubscriptionsService) disputeKeyed(disputeID, key string, cs callSettin
 		m := notFound
 		for _, sub := range subs {
 			switch {
-			case sub.SourceID != body.SourceID:
+			case sub.SourceID != body.p.SourceID:
 				if !cs.replace && inPhase(ctx, phaseReplay) {
 					existing, m = sub, occupied
 				}
@@ -417,23 +397,20 @@ func (s *SubscriptionsService) disputeKeyed(disputeID, key string, cs callSettin
 
 // matches reports whether sub shows every value the create sent. Values
 // the create left out may be the server's defaults and are not compared.
-func (b *disputeCreateBody) matches(sub *DisputeSubscription) bool {
-	sameTime := func(sent string, got *time.Time) bool {
-		if sent == "" {
-			return true
-		}
-		t, err := time.Parse(time.RFC3339Nano, sent)
-		return err == nil && got != nil && got.Equal(t)
+func (b *disputeBody) matches(sub *DisputeSubscription) bool {
+	p := &b.p
+	sameTime := func(sent time.Time, got *time.Time) bool {
+		return sent.IsZero() || got != nil && got.Equal(sent)
 	}
 	sameText := func(sent, got string) bool { return sent == "" || sent == got }
-	return sub.SourceID == b.SourceID && sameText(b.AccountID, sub.AccountID) &&
-		sameTime(b.CreatedAt, sub.CreatedAt) && sameTime(b.StartDate, sub.StartDate) &&
-		sub.Frequency == b.Frequency && sub.FrequencyCount == b.FrequencyCount &&
-		sameText(string(b.CollectionMethod), string(sub.CollectionMethod)) &&
-		sameTime(b.UpdatedAt, sub.UpdatedAt) && sameTime(b.EndDate, sub.EndDate) &&
-		sameTime(b.CancellationDate, sub.CancellationDate) &&
-		sameText(string(b.CancellationReason), string(sub.CancellationReason)) &&
-		sameTime(b.TrialStart, sub.TrialStart) && sameTime(b.TrialEnd, sub.TrialEnd) &&
-		sameTime(b.RenewsAt, sub.RenewsAt) && sameText(b.PlanName, sub.PlanName) &&
-		sameText(string(b.PricingModel), string(sub.PricingModel)) && sameText(string(b.Status), string(sub.Status))
+	return sub.SourceID == p.SourceID && sameText(p.AccountID, sub.AccountID) &&
+		sameTime(p.CreatedAt, sub.CreatedAt) && sameTime(p.StartDate, sub.StartDate) &&
+		sub.Frequency == p.Frequency && sub.FrequencyCount == p.FrequencyCount &&
+		sameText(string(p.CollectionMethod), string(sub.CollectionMethod)) &&
+		sameTime(p.UpdatedAt, sub.UpdatedAt) && sameTime(p.EndDate, sub.EndDate) &&
+		sameTime(p.CancellationDate, sub.CancellationDate) &&
+		sameText(string(p.CancellationReason), string(sub.CancellationReason)) &&
+		sameTime(p.TrialStart, sub.TrialStart) && sameTime(p.TrialEnd, sub.TrialEnd) &&
+		sameTime(p.RenewsAt, sub.RenewsAt) && sameText(p.PlanName, sub.PlanName) &&
+		sameText(string(p.PricingModel), string(sub.PricingModel)) && sameText(string(p.Status), string(sub.Status))
 }

@@ -3,10 +3,10 @@ package subkit
 // Helpers of the package's internal tests.
 //
 // The request bodies that encode themselves (jsonBody, in disputes.go and
-// subscriptions.go) must send byte for byte what json.Marshal of their tagged
-// struct sends, the struct being the wire form's definition: their tests
-// (disputes_internal_test.go, subscriptions_internal_test.go) draw random
-// bodies from bodyStrings and compare the two with assertEncodesAsMarshal.
+// subscriptions.go) must send byte for byte what json.Marshal sends of the
+// tagged struct that defines their wire form, which lives in their tests
+// (disputes_internal_test.go, subscriptions_internal_test.go): those draw
+// random params from bodyStrings and compare the two with assertEncodesAs.
 
 import (
 	"encoding/json"
@@ -24,11 +24,11 @@ var bodyStrings = []string{
 
 func pick(r *rand.Rand) string { return bodyStrings[r.IntN(len(bodyStrings))] }
 
-// assertEncodesAsMarshal fails t unless b.encodeJSON writes what
-// json.Marshal(b) writes.
-func assertEncodesAsMarshal(t *testing.T, b jsonBody) {
+// assertEncodesAs fails t unless b.encodeJSON writes what json.Marshal
+// writes of wire, b's wire form as a tagged struct.
+func assertEncodesAs(t *testing.T, b jsonBody, wire any) {
 	t.Helper()
-	want, err := json.Marshal(b)
+	want, err := json.Marshal(wire)
 	if err != nil {
 		t.Fatal(err)
 	}

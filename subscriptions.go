@@ -11,6 +11,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,54 +87,32 @@ type ConnectTaxSettings struct {
 	Country, PostalCode string
 }
 
-// connectCreateBody is the wire form: everything inside "data".
-type connectCreateBody struct {
-	Data connectCreateData `json:"data"`
-}
+// connectBody is a create's body: the params themselves, which write their
+// own wire form (everything inside "data", start date in Unix seconds) —
+// the one place that knows it; subscriptions_internal_test.go holds the
+// tagged struct it is checked against, byte for byte, as json.Marshal would
+// write it.
+type connectBody struct{ p ConnectSubscriptionParams }
 
-type connectCreateData struct {
-	ClientID        string         `json:"clientId"`
-	AgentIDs        []string       `json:"agentIds"`
-	SelectedProduct connectProduct `json:"selectedProduct"`
-	CouponID        string         `json:"couponId"`
-	TaxSettings     connectTaxWire `json:"taxSettings"`
-}
-
-type connectProduct struct {
-	ProductID string             `json:"productId"`
-	StartDate int64              `json:"startDate"`
-	Pricing   connectPricingWire `json:"pricing"`
-}
-
-type connectPricingWire struct {
-	Metrics UsageMetric `json:"metrics"`
-}
-
-type connectTaxWire struct {
-	Enabled    bool   `json:"enabled"`
-	Country    string `json:"country,omitempty"`
-	PostalCode string `json:"postalCode,omitempty"`
-}
-
-// encodeJSON is json.Marshal(b), without reflection (internal/wire).
-func (b *connectCreateBody) encodeJSON() []byte {
-	d := &b.Data
+// encodeJSON writes the body without reflection (internal/wire).
+func (b *connectBody) encodeJSON() []byte {
+	p := &b.p
 	o := wire.NewObject(256)
 	o.Begin("data")
-	o.String("clientId", d.ClientID)
-	o.Strings("agentIds", d.AgentIDs)
+	o.String("clientId", p.ClientID)
+	o.Strings("agentIds", p.AgentIDs)
 	o.Begin("selectedProduct")
-	o.String("productId", d.SelectedProduct.ProductID)
-	o.Int("startDate", d.SelectedProduct.StartDate)
+	o.String("productId", p.SelectedProduct.ProductID)
+	o.Int("startDate", p.SelectedProduct.StartDate.Unix())
 	o.Begin("pricing")
-	o.String("metrics", string(d.SelectedProduct.Pricing.Metrics))
+	o.String("metrics", string(p.SelectedProduct.Pricing.Metrics))
 	o.End()
 	o.End()
-	o.String("couponId", d.CouponID)
+	o.String("couponId", p.CouponID)
 	o.Begin("taxSettings")
-	o.Bool("enabled", d.TaxSettings.Enabled)
-	o.StringOmitEmpty("country", d.TaxSettings.Country)
-	o.StringOmitEmpty("postalCode", d.TaxSettings.PostalCode)
+	o.Bool("enabled", p.TaxSettings.Enabled)
+	o.StringOmitEmpty("country", p.TaxSettings.Country)
+	o.StringOmitEmpty("postalCode", p.TaxSettings.PostalCode)
 	o.End()
 	o.End()
 	return o.Bytes()
@@ -156,17 +135,8 @@ func (s *SubscriptionsService) CreateConnect(ctx context.Context, accountID stri
 	if err := validateConnect(accountID, p, cs.hasKey); err != nil {
 		return finish[ConnectSubscription](cs, ResponseInfo{API: ChatDash}, nil, err)
 	}
-	body := &connectCreateBody{Data: connectCreateData{
-		ClientID: p.ClientID,
-		AgentIDs: p.AgentIDs,
-		SelectedProduct: connectProduct{
-			ProductID: p.SelectedProduct.ProductID,
-			StartDate: p.SelectedProduct.StartDate.Unix(),
-			Pricing:   connectPricingWire(p.SelectedProduct.Pricing),
-		},
-		CouponID:    p.CouponID,
-		TaxSettings: connectTaxWire(p.TaxSettings),
-	}}
+	body := &connectBody{p: *p} // a copy: the caller's params are theirs to change
+	body.p.AgentIDs = slices.Clone(p.AgentIDs)
 	out := new(ConnectSubscription)
 	info, err := s.client.do(ctx, &request{api: ChatDash, method: http.MethodPost, create: true, body: body,
 		path: connectPath(accountID)}, out)
@@ -178,7 +148,7 @@ func validateConnect(accountID string, p *ConnectSubscriptionParams, keyed bool)
 	v.PathID("accountId", accountID)
 	if keyed {
 		v.Add("idempotency_key", "unsupported",
-			"ChatDash stores nothing a create can be found by, so it cannot be made idempotent; check with ListConnect instead")
+			"ChatDash stores nothing a create can be found by, so it cannot be made idempotent; check with FindConnect instead")
 	}
 	if p == nil {
 		v.Add("data", validate.CodeRequired, "params are required")
