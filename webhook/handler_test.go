@@ -14,74 +14,23 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/subkit-go/subkit"
+	"github.com/subkit-go/subkit/internal/webhooktest"
 	"github.com/subkit-go/subkit/subkittest"
 	"github.com/subkit-go/subkit/webhook"
 )
 
 var t0 = time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
 
-// TestHandlerOnceAcrossProcesses delivers one event ten times at once, five
-// times to each of two processes sharing a MemoryStore: fn runs once, every
-// delivery is answered 200 (or 409, come back later), and Polar's retry of
-// a 409 is answered 200 without fn.
+// TestHandlerOnceAcrossProcesses runs the cross-process checks that every
+// store shared by a fleet runs (internal/webhooktest; subkitredis and
+// subkitsql run them on Redis, SQLite and Postgres) on two processes
+// sharing a MemoryStore: one ID delivered ten times at once runs fn once
+// and is answered 200 each time; a failure is retried and runs fn again; a
+// stale state never reaches fn; a subscription.created delivery settles a
+// keyed create's pending record.
 func TestHandlerOnceAcrossProcesses(t *testing.T) {
 	store := subkit.NewMemoryStore()
-	var c calls
-	slow := func(ctx context.Context, ev *webhook.Event) error {
-		time.Sleep(100 * time.Millisecond) // long enough for the others to arrive meanwhile
-		return c.record(ctx, ev)
-	}
-	procs := []*process{newProcess(t, slow, webhook.WithDedupe(store)), newProcess(t, slow, webhook.WithDedupe(store))}
-	body := event(t, webhook.SubscriptionUpdated, subscription{ID: "sub-1", CreatedAt: t0})
-	answers := deliverConcurrently(t, procs, "evt-once", body, 10)
-
-	assert.Equal(t, []string{"evt-once"}, c.ids(), "fn ran once")
-	counts := statusCounts(answers)
-	assert.Equal(t, 10, counts[http.StatusOK]+counts[http.StatusConflict], "every answer 200 or 409: %v", counts)
-	assert.GreaterOrEqual(t, counts[http.StatusOK], 1)
-	handled := 0
-	for _, a := range answers {
-		if a.body == "handled" {
-			handled++
-		}
-	}
-	assert.Equal(t, 1, handled, "one delivery ran fn; the others were duplicates or busy")
-	t.Logf("ten deliveries of one ID across two processes: %v (fn ran %d time)", counts, c.count())
-	// Polar retries the 409s: each is now a duplicate, answered 200.
-	for i := 0; i < counts[http.StatusConflict]; i++ {
-		a := procs[i%2].deliver(t, "evt-once", body)
-		assert.Equal(t, http.StatusOK, a.status)
-		assert.Equal(t, "duplicate: already handled", a.body)
-	}
-	assert.Equal(t, 1, c.count())
-}
-
-// deliverConcurrently delivers body as event id n times at once, spread
-// over procs, and returns the answers.
-func deliverConcurrently(t *testing.T, procs []*process, id string, body []byte, n int) []answer {
-	t.Helper()
-	answers := make([]answer, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			answers[i] = procs[i%len(procs)].deliver(t, id, body)
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return answers
-}
-
-func statusCounts(answers []answer) map[int]int {
-	m := map[int]int{}
-	for _, a := range answers {
-		m[a.status]++
-	}
-	return m
+	webhooktest.RunFleet(t, func(*testing.T) subkit.IdempotencyStore { return store })
 }
 
 // TestHandlerFailureThenRetry: fn failing is answered 500 and not
