@@ -414,3 +414,28 @@ func (b *disputeBody) matches(sub *DisputeSubscription) bool {
 		sameTime(p.RenewsAt, sub.RenewsAt) && sameText(p.PlanName, sub.PlanName) &&
 		sameText(string(p.PricingModel), string(sub.PricingModel)) && sameText(string(p.Status), string(sub.Status))
 }
+
+// DisputeOccupiedError is a keyed Chargeflow create refused because its
+// dispute already holds another create's subscription. It matches
+// ErrDisputeHasSubscription and ErrNotSent.
+type DisputeOccupiedError struct {
+	// DisputeID is the dispute, as the call named it.
+	DisputeID string
+	// Existing is the subscription the dispute holds.
+	Existing *DisputeSubscription
+}
+
+// Error names the dispute and the subscription it holds.
+func (e *DisputeOccupiedError) Error() string {
+	id, src := "", ""
+	if e.Existing != nil {
+		id, src = e.Existing.ID, e.Existing.SourceID
+	}
+	return fmt.Sprintf("subkit: chargeflow: dispute %s already holds subscription %s (source_id %q) from another create; "+
+		"nothing was sent (WithReplaceExisting replaces it)", e.DisputeID, id, src)
+}
+
+// Is reports whether target is ErrDisputeHasSubscription or ErrNotSent.
+func (e *DisputeOccupiedError) Is(target error) bool {
+	return target == ErrDisputeHasSubscription || target == ErrNotSent
+}

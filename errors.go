@@ -352,26 +352,3 @@ func (e *leaseLostError) Error() string {
 }
 
 func (e *leaseLostError) Unwrap() error { return e.err }
-
-// DisputeOccupiedError is a keyed Chargeflow create refused because its
-// dispute already holds another create's subscription. It matches
-// ErrDisputeHasSubscription and ErrNotSent.
-type DisputeOccupiedError struct {
-	// DisputeID is the dispute, as the call named it.
-	DisputeID string
-	// Existing is the subscription the dispute holds.
-	Existing *DisputeSubscription
-}
-
-func (e *DisputeOccupiedError) Error() string {
-	id, src := "", ""
-	if e.Existing != nil {
-		id, src = e.Existing.ID, e.Existing.SourceID
-	}
-	return fmt.Sprintf("subkit: chargeflow: dispute %s already holds subscription %s (source_id %q) from another create; "+
-		"nothing was sent (WithReplaceExisting replaces it)", e.DisputeID, id, src)
-}
-
-func (e *DisputeOccupiedError) Is(target error) bool {
-	return target == ErrDisputeHasSubscription || target == ErrNotSent
-}
