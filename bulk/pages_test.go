@@ -48,7 +48,8 @@ func stopHalfWay(t *testing.T, f *polarFake, n int) int {
 	defer cancel()
 	done, created := 0, 0
 	c := laggedClient(t, f, subkit.WithRateLimiter(subkit.Polar, subkit.NewLimiter(500, time.Second)))
-	for r := range bulk.Run(ctx, c, f.items(0, n), bulk.Options{Concurrency: 16, SettleTime: settle}) {
+	// A new fake: no earlier run, so no resume wait before the first creates.
+	for r := range bulk.Run(ctx, c, f.items(0, n), bulk.Options{Concurrency: 16, SettleTime: settle, StoreRemembersEarlierRuns: true}) {
 		if done++; done == n/2 {
 			cancel()
 		}
