@@ -56,35 +56,40 @@
 //
 // Rerun the same input after a crash, a Ctrl-C or a failure, at any point:
 // items whose keys were created are replayed (nothing is sent) and only the
-// missing ones are created. Nothing local is needed: the keys are the state.
+// missing ones are created. Nothing local is needed: the keys are the state
+// (a shared idempotency store makes a rerun cheaper, not possible).
 //
 // Polar answers look-ups from a replica that lags behind its writes, so a
-// create that the crashed run made just before it died may still be
-// invisible to the rerun's first look-up. Run applies this rule, with
-// SettleTime the client's subkit.RetryPolicy.SettleTime (Options.SettleTime):
+// create that an earlier run made just before it died may still be
+// invisible to the rerun's look-ups — all of them, when every create of the
+// earlier run was that recent. Run applies this rule, with SettleTime the
+// client's subkit.RetryPolicy.SettleTime (Options.SettleTime):
 //
-//   - A run that has found any of its keys already created is a resume.
-//     A fresh run (no key found so far) creates at once.
-//   - In a resume, a key that a look-up made before run start + SettleTime
-//     did not find is looked up once more, at or after that time, before it
-//     is created: one more request per page of 100 keys. Keys found absent
-//     by a look-up made at or after run start + SettleTime need no second
-//     check, since everything created before the run started is visible by
-//     then.
+//   - A key that a look-up made before run start + SettleTime did not find
+//     is looked up once more, at or after that time, before it is created:
+//     one more request per page of 100 keys, for the pages looked up in the
+//     run's first SettleTime. Keys found absent by a look-up made at or
+//     after run start + SettleTime need no second check, since everything
+//     created before the run started is visible by then.
+//   - So a run's first Polar creates wait until run start + SettleTime,
+//     fresh run or not: look-ups that may not show an earlier run yet
+//     cannot tell a fresh run from a resume. The wait costs a run that
+//     long once, and one more look-up.
+//   - Unless Options.StoreRemembersEarlierRuns says that the client's
+//     idempotency store holds every earlier run's sends (a subkitsql or
+//     subkitredis store every run shares): every keyed create claims its key
+//     there, pending, before it sends, and a later create under the key
+//     settles a pending one itself before creating. Then Run skips the
+//     rule, and a fresh run creates at once.
 //
 // A page whose answer cannot be read — a subscription in it larger than
 // the SDK reads, say — is looked up again in halves, down to single keys,
 // so that it fails only the items it concerns; the others go on.
 //
-// So a resume costs at most one extra look-up per page, for the pages looked
-// up in its first SettleTime, and may pause new creates until run start +
-// SettleTime. What the rule cannot see is a crashed run whose creates were
-// all still invisible when the rerun looked (a rerun started within
-// SettleTime of a crash that came within SettleTime of the first run's
-// start): wait SettleTime before rerunning, or share an idempotency store
-// (subkitredis.NewStore), which remembers every key it was asked for.
-// Pages are looked up in input order: rerun the same input in the same
-// order.
+// The rule needs SettleTime to cover the look-ups' lag behind a create: a
+// create the API shows later than that can still be made twice, by a rerun
+// as by any call (see the SDK's guarantee table). It does not depend on the
+// order of the input: a rerun may read its lines in another order.
 //
 // # Stopping
 //
@@ -108,5 +113,8 @@
 // Several processes can split one input: give each the items with
 // Shard(key, n) == i. Processes that use one token share one budget and
 // must share its limiter (subkitredis.NewLimiter), and processes that may
-// see the same keys should share an idempotency store (subkitredis.NewStore).
+// see the same keys at the same time must share an idempotency store
+// (subkitsql.NewStore on one SQLite file for the processes of one host, on
+// Postgres or subkitredis.NewStore for a fleet); such a store, shared by
+// every run, is also what Options.StoreRemembersEarlierRuns asks for.
 package bulk

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"time"
 
 	"github.com/subkit-go/subkit"
 	"github.com/subkit-go/subkit/bulk"
@@ -24,7 +25,10 @@ func Example() {
 		items = append(items, bulk.Item{Key: "spring/" + user, ExternalCustomer: &subkit.ExternalCustomerSubscriptionParams{
 			ProductID: product, ExternalCustomerID: user}})
 	}
-	client, err := srv.Client()
+	// The fake shows a create to look-ups at once, unlike Polar's lagging
+	// replica: the resume rule's wait (SettleTime, 6 s by default) need not
+	// cover any lag.
+	client, err := srv.Client(subkit.WithRetryPolicy(subkit.RetryPolicy{SettleTime: 100 * time.Millisecond}))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -12,10 +12,14 @@ import (
 
 // flush looks up the keys of a page of Polar items in one request and hands
 // the items to the workers with what it found, applying the resume rule
-// (see the package documentation): once the run has found a key already
-// created, a key missing from a look-up made before run start + SettleTime
-// is looked up once more at that time, since a create made just before the
-// run started may not have been visible yet.
+// (see the package documentation): a key missing from a look-up made
+// before run start + SettleTime is looked up once more at that time, since
+// a create an earlier run made just before this one started may not have
+// been visible yet — unless the client's store remembers every earlier
+// run's sends (Options.StoreRemembersEarlierRuns), which then settles them
+// itself. The rule holds whether or not the page found any key: an earlier
+// run whose creates are all still invisible leaves no trace but its
+// creates.
 func (r *runner) flush(ctx context.Context, page []job) {
 	if ctx.Err() != nil {
 		r.give(ctx, page, nil, nil)
@@ -27,11 +31,8 @@ func (r *runner) flush(ctx context.Context, page []job) {
 	}
 	lookedAt := time.Now()
 	found, failed := r.lookUp(ctx, keys)
-	if len(found) > 0 {
-		r.resumed = true
-	}
 	settled := r.start.Add(r.opts.SettleTime)
-	if r.resumed && lookedAt.Before(settled) {
+	if !r.opts.StoreRemembersEarlierRuns && lookedAt.Before(settled) {
 		var missing []string
 		for _, k := range keys {
 			if _, ok := found[k]; !ok && failed[k] == nil {

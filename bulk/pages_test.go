@@ -3,6 +3,7 @@ package bulk_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,9 +18,10 @@ import (
 )
 
 // Tests of pages.go: a page of Polar keys looked up in one request before its
-// creates, and the resume rule — once a run has found a key already created,
-// a key missing from a look-up made before run start + SettleTime is looked up
-// once more at that time — with and without read lag.
+// creates, and the resume rule — a key missing from a look-up made before run
+// start + SettleTime is looked up once more at that time, unless the store
+// remembers every earlier run (Options.StoreRemembersEarlierRuns) — with and
+// without read lag.
 
 // lagged is a Polar whose look-ups trail its creates by up to maxLag, as
 // Polar's read replica does, and a client that knows it: its settle time
@@ -46,7 +48,8 @@ func stopHalfWay(t *testing.T, f *polarFake, n int) int {
 	defer cancel()
 	done, created := 0, 0
 	c := laggedClient(t, f, subkit.WithRateLimiter(subkit.Polar, subkit.NewLimiter(500, time.Second)))
-	for r := range bulk.Run(ctx, c, f.items(0, n), bulk.Options{Concurrency: 16, SettleTime: settle}) {
+	// A new fake: no earlier run, so no resume wait before the first creates.
+	for r := range bulk.Run(ctx, c, f.items(0, n), bulk.Options{Concurrency: 16, SettleTime: settle, StoreRemembersEarlierRuns: true}) {
 		if done++; done == n/2 {
 			cancel()
 		}
@@ -151,13 +154,156 @@ func TestResumeLooksMissingKeysUpAgainAfterSettleTime(t *testing.T) {
 	assert.Len(t, f.PolarSubscriptions(), 300)
 }
 
-func TestFreshRunCreatesAtOnce(t *testing.T) {
+// A fresh run cannot tell from its look-ups that it is fresh: its first
+// page's missing keys are looked up again at run start + SettleTime before
+// any is created, and the pages after are looked up once.
+func TestFreshRunWaitsForSettleTimeOnce(t *testing.T) {
 	f := newPolarFake(t, 300)
-	// A settle time longer than the test: a fresh run never waits for it.
-	got := run(t, context.Background(), f.client(t), f.items(0, 300), bulk.Options{SettleTime: time.Hour})
+	const settle = 300 * time.Millisecond
+	start := time.Now()
+	got := run(t, context.Background(), f.client(t), f.items(0, 300), bulk.Options{SettleTime: settle})
+
+	assert.Equal(t, map[bulk.Outcome]int{bulk.Created: 300}, countOutcomes(got))
+	reqs := f.Requests(subkit.Polar)
+	n, keys := lookupsOf(reqs)
+	assert.Equal(t, []int{100, 100, 100, 100}, keys, "page 1 twice, then pages 2 and 3 once")
+	assert.Equal(t, 4, n)
+	for _, r := range reqs {
+		if r.Method == http.MethodPost {
+			assert.False(t, r.Time.Before(start.Add(settle)), "a create before run start + SettleTime")
+		}
+	}
+}
+
+// With a store that remembers every earlier run, a fresh run creates at
+// once: one look-up per page, no wait.
+func TestFreshRunWithAStoreThatRemembersCreatesAtOnce(t *testing.T) {
+	f := newPolarFake(t, 300)
+	// A settle time longer than the test: the run never waits for it.
+	got := run(t, context.Background(), f.client(t), f.items(0, 300), bulk.Options{SettleTime: time.Hour, StoreRemembersEarlierRuns: true})
 	assert.Equal(t, map[bulk.Outcome]int{bulk.Created: 300}, countOutcomes(got))
 	n, _ := lookupsOf(f.Requests(subkit.Polar))
-	assert.Equal(t, 3, n, "no second look-up in a fresh run")
+	assert.Equal(t, 3, n, "no second look-up")
+}
+
+// invisibleLag hides every create from look-ups for longer than a run of
+// 150 items takes to make its creates and a rerun to look their keys up,
+// even under -race on a loaded machine; settleOverLag covers it.
+const invisibleLag, settleOverLag = 2 * time.Second, 2500 * time.Millisecond
+
+// A run makes its creates and a rerun starts at once, while every one of
+// them is still invisible to look-ups (a Ctrl-C soon after the start, then
+// the same command again): the rerun finds no key at first, yet creates
+// none again. (The rule used to apply only once a run had found some key,
+// and such a rerun created everything twice.)
+func TestRerunAtOnceWhileEveryEarlierCreateIsInvisible(t *testing.T) {
+	const n = 150
+	f := newPolarFake(t, n, subkittest.WithReadLag(subkit.Polar, invisibleLag, invisibleLag))
+	policy := subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, SettleTime: settleOverLag})
+	first := run(t, context.Background(), f.client(t, policy), f.items(0, n), bulk.Options{StoreRemembersEarlierRuns: true})
+	require.Equal(t, map[bulk.Outcome]int{bulk.Created: n}, countOutcomes(first))
+	before := len(f.Requests(subkit.Polar))
+
+	// Another process: a store of its own, which knows nothing of the first run.
+	got := run(t, context.Background(), f.client(t, policy), f.items(0, n), bulk.Options{})
+
+	reqs := f.Requests(subkit.Polar)[before:]
+	n1, keys := lookupsOf(reqs)
+	require.Positive(t, n1)
+	var firstCreate time.Time
+	for _, r := range f.Requests(subkit.Polar)[:before] {
+		if r.Method == http.MethodPost {
+			firstCreate = r.Time
+			break
+		}
+	}
+	assert.Less(t, reqs[0].Time.Sub(firstCreate), invisibleLag, "the rerun's first look-up came while every create was invisible")
+	assert.Equal(t, map[bulk.Outcome]int{bulk.Replayed: n}, countOutcomes(got))
+	assert.Equal(t, 0, trafficOf(reqs).posts, "nothing created again")
+	assert.Equal(t, []int{100, 100, 50}, keys, "page 1 again at run start + SettleTime, page 2 once, after it")
+	for k, c := range keysOnServer(f.Server) {
+		require.Equal(t, 1, c, "key %s", k)
+	}
+}
+
+// The control: the same rerun told, falsely, that its store remembers the
+// first run skips the second look-up and creates every key again. The test
+// above can tell a rerun that applies the rule from one that does not.
+func TestRerunAtOnceWithoutTheRuleDuplicates(t *testing.T) {
+	const n = 150
+	// Nothing here waits for the lag: a long one keeps the creates
+	// invisible however slow the machine.
+	f := newPolarFake(t, n, subkittest.WithReadLag(subkit.Polar, 20*time.Second, 20*time.Second))
+	run(t, context.Background(), f.client(t), f.items(0, n), bulk.Options{StoreRemembersEarlierRuns: true})
+
+	got := run(t, context.Background(), f.client(t), f.items(0, n), bulk.Options{StoreRemembersEarlierRuns: true})
+
+	assert.Equal(t, map[bulk.Outcome]int{bulk.Created: n}, countOutcomes(got))
+	dups := 0
+	for _, c := range keysOnServer(f.Server) {
+		dups += c - 1
+	}
+	assert.Equal(t, n, dups, "every key created twice")
+}
+
+// What StoreRemembersEarlierRuns stands on: a rerun at once sharing the
+// first run's store, while the first run's creates are all invisible to
+// look-ups and some were cut short with their outcome unknown (pending in
+// the store), skips the rule's wait and creates nothing again: finished
+// keys replay from the store, pending ones settle by look-up. The same
+// rerun with a store of its own (the control) duplicates.
+func TestRerunSharingTheStoreSettlesPendingCreates(t *testing.T) {
+	const n, cut = 150, 10
+	// Longer than the first run takes to make its other creates, while the
+	// cut ones settle.
+	const lag, settle = 3 * time.Second, 4 * time.Second
+	for _, shared := range []bool{true, false} {
+		t.Run(fmt.Sprintf("shared=%t", shared), func(t *testing.T) {
+			f := newPolarFake(t, n, subkittest.WithReadLag(subkit.Polar, lag, lag))
+			store := subkit.NewMemoryStore()
+			policy := subkit.WithRetryPolicy(subkit.RetryPolicy{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, SettleTime: settle})
+			// The first run: cut creates are applied, their answers lost, and
+			// the run stopped while they settle.
+			f.InjectFault(subkit.Polar, cut, subkittest.CloseAfterHandling().On(subkittest.OpCreate))
+			ctx, cancel := context.WithCancel(context.Background())
+			unknown := 0
+			done := 0
+			for r := range bulk.Run(ctx, f.client(t, policy, subkit.WithIdempotencyStore(store)), f.items(0, n),
+				bulk.Options{Concurrency: 32, StoreRemembersEarlierRuns: true, StopGrace: time.Millisecond}) {
+				if done++; done == n-cut {
+					cancel() // every create answered: the others are settling
+				}
+				if r.Outcome == bulk.Unknown {
+					unknown++
+				}
+			}
+			cancel()
+			require.Equal(t, cut, unknown, "the cut creates, stopped while settling")
+			require.Len(t, f.PolarSubscriptions(), n)
+			before := len(f.Requests(subkit.Polar))
+
+			rerunStore := store
+			if !shared {
+				rerunStore = subkit.NewMemoryStore()
+			}
+			start := time.Now()
+			got := run(t, context.Background(), f.client(t, policy, subkit.WithIdempotencyStore(rerunStore)), f.items(0, n),
+				bulk.Options{StoreRemembersEarlierRuns: true})
+
+			tr := trafficOf(f.Requests(subkit.Polar)[before:])
+			if !shared {
+				assert.Positive(t, tr.posts, "the control: a store of its own lets the invisible keys be created again")
+				t.Logf("the control created %d of %d keys again", tr.posts, n)
+				return
+			}
+			assert.Equal(t, map[bulk.Outcome]int{bulk.Replayed: n}, countOutcomes(got))
+			assert.Equal(t, 0, tr.posts, "nothing created again")
+			for k, c := range keysOnServer(f.Server) {
+				require.Equal(t, 1, c, "key %s", k)
+			}
+			t.Logf("rerun: %d look-ups, %s", tr.gets, time.Since(start).Round(time.Millisecond))
+		})
+	}
 }
 
 // A subscription too large for the SDK to read makes every look-up page

@@ -34,6 +34,26 @@ type Options struct {
 	// quickly.
 	Progress         func(Progress)
 	ProgressInterval time.Duration
+	// StoreRemembersEarlierRuns tells Run that every earlier run that may
+	// have sent creates under these keys used the client's idempotency
+	// store, and that the store still holds what they sent: one SQLite file
+	// or Postgres database (subkitsql), or one Redis (subkitredis), shared
+	// by every run — or the MemoryStore of this very process, for runs made
+	// by it. A keyed create claims its key in the store, marked pending,
+	// before it sends anything, and a later create under the key settles a
+	// pending one — looking it up until SettleTime after its send, however
+	// late the look-ups show it — before it may create again; a finished one
+	// it replays from the store. So no look-up that misses an earlier run's
+	// create can make a duplicate, and Run skips the resume rule's wait and
+	// second look-up (see the package documentation): a fresh run creates
+	// at once.
+	//
+	// Leave it false (the default) when that is not known — an earlier run
+	// with another store or none (a process's MemoryStore since gone), a
+	// store that lost its data (a Redis restarted without persistence, a
+	// deleted file): the store cannot speak for those runs, and only the
+	// resume rule's second look-up can.
+	StoreRemembersEarlierRuns bool
 	// StopGrace is how long a create that has started may run on after ctx
 	// ends; then it is cut short: NotAttempted if it had sent nothing (it
 	// was waiting for its turn or its key), Unknown if its request may have
@@ -110,9 +130,6 @@ type runner struct {
 	abandon chan struct{}
 	jobs    chan job
 	results chan Result
-	// resumed is set once a look-up finds a key already created; only the
-	// feeder reads and writes it.
-	resumed bool
 }
 
 // job is an item handed to a worker, with its index and, for Polar, the

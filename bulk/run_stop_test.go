@@ -32,9 +32,10 @@ func TestRunStopEndsTheWaitsForATurn(t *testing.T) {
 	const n = 40
 	for _, interruptible := range []bool{true, false} {
 		f := newPolarFake(t, n)
-		// The page's look-up and ten creates get a turn; nothing else ever does.
+		// The page's look-up and ten creates get a turn; nothing else ever
+		// does. (A new fake: no earlier run, so no second look-up.)
 		var l subkit.Limiter = &stingyLimiter{n: 11}
-		opts := bulk.Options{Concurrency: 8, Total: n}
+		opts := bulk.Options{Concurrency: 8, Total: n, StoreRemembersEarlierRuns: true}
 		if interruptible {
 			l = bulk.Interruptible(l)
 		} else {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -58,7 +60,14 @@ func (c *config) connect(ctx context.Context, sc *scan, stderr io.Writer) (*env,
 		subkit.WithHTTPClient(&http.Client{Transport: e.counter}),
 		subkit.WithTimeout(0),
 		subkit.WithRetryPolicy(subkit.RetryPolicy{SettleTime: c.settle, AttemptTimeout: c.timeout}),
+		subkit.WithIdempotencyLease(c.lease),
 		subkit.WithUserAgent("subkit-bulk/" + subkit.Version),
+	}
+	dry := !c.live && c.baseURL == ""
+	fakeCreds := c.baseURL != "" && onThisMachine(c.baseURL)
+	if why := missingCredentials(sc, fakeCreds); !dry && why != "" {
+		fmt.Fprintf(stderr, "subkit bulk: %s\n", why)
+		return nil, exitUsage
 	}
 	shared, err := c.openShared(ctx)
 	if err != nil {
@@ -67,13 +76,11 @@ func (c *config) connect(ctx context.Context, sc *scan, stderr io.Writer) (*env,
 	}
 	e.shared = shared
 	opts = append(opts, shared.options...)
-	if shared.where != "" {
-		fmt.Fprintf(stderr, "subkit bulk: sharing the idempotency store and the rate budget through %s\n", shared.where)
-	}
-	if !c.live && c.baseURL == "" {
+	fmt.Fprintf(stderr, "subkit bulk: %s\n", shared.announce())
+	if dry {
 		e.fake = subkittest.NewServer()
 		sc.seed(e.fake)
-		if e.client, err = e.fake.Client(opts...); err != nil {
+		if e.client, err = e.fake.Client(append(opts, dryRunCredentials(e.fake)...)...); err != nil {
 			fmt.Fprintf(stderr, "subkit bulk: %v\n", err)
 			e.close()
 			return nil, exitUsage
@@ -81,12 +88,6 @@ func (c *config) connect(ctx context.Context, sc *scan, stderr io.Writer) (*env,
 		fmt.Fprintf(stderr, "subkit bulk: a dry run against the built-in fake APIs at %s, seeded with what the input names: "+
 			"nothing real is created, and the fake is gone when the run ends (\"subkit fake\" serves one that outlives it; -live calls the real APIs)\n", e.fake.URL())
 		return e, exitOK
-	}
-	fakeCreds := c.baseURL != "" && onThisMachine(c.baseURL)
-	if why := missingCredentials(sc, fakeCreds); why != "" {
-		fmt.Fprintf(stderr, "subkit bulk: %s\n", why)
-		e.shared.close()
-		return nil, exitUsage
 	}
 	opts = append([]subkit.Option{subkit.WithEnv()}, opts...)
 	switch {
@@ -111,6 +112,26 @@ func (c *config) connect(ctx context.Context, sc *scan, stderr io.Writer) (*env,
 		return nil, exitUsage
 	}
 	return e, exitOK
+}
+
+// dryRunCredentials makes the built-in fake accept credentials of its own,
+// drawn for this run, and returns the options that use them. A record
+// belongs to its target — the API, the base URL and a hash of the
+// credential —, so that a dry run's records in the state file never answer
+// for any other target: not for a later dry run, nor for a "subkit fake"
+// that happens to listen on the port this fake had (it accepts only its
+// public test values).
+func dryRunCredentials(fake *subkittest.Server) []subkit.Option {
+	nonce := make([]byte, 16)
+	_, _ = rand.Read(nonce) // never fails (crypto/rand)
+	suffix := hex.EncodeToString(nonce)
+	keys := map[subkit.API]string{subkit.ChatDash: "CD.dryrun" + suffix, subkit.Chargeflow: "cf_dryrun_" + suffix,
+		subkit.Polar: "polar_oat_dryrun_" + suffix}
+	for api, key := range keys {
+		fake.AddCredential(api, key)
+	}
+	return []subkit.Option{subkit.WithAgencyKey(keys[subkit.ChatDash]), subkit.WithChargeflowKey(keys[subkit.Chargeflow]),
+		subkit.WithOrganizationToken(keys[subkit.Polar])}
 }
 
 // fakeCredential is the option that sets the credential subkit fake (and

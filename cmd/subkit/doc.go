@@ -58,7 +58,8 @@
 // limit, with a live progress bar, and writes one JSON line per input line
 // to the report (standard output unless -report says otherwise). Rerunning
 // the same input resumes: what was created is replayed, only what is
-// missing is created. It is package bulk's Run behind a file reader.
+// missing is created. It is package bulk's Run behind a file reader, with
+// an idempotency store that outlives the run: the state file.
 //
 // # Input
 //
@@ -112,15 +113,54 @@
 // long the budget makes it (-timeout bounds each request from when it may
 // go, not the wait before it).
 //
+// # What it remembers
+//
+// Each line's create is keyed, and the idempotency store is where a keyed
+// create claims its key — marked pending, before anything is sent — and
+// records what came of it. By default that store is the SQLite state file
+// .subkit-state.db in the current directory (-state FILE names another;
+// created readable by its owner only, as it holds what was created), so
+// that a rerun of the same command in the same directory finds it:
+//
+//   - A run stopped or killed at any moment and rerun at once creates each
+//     key once. What the earlier run finished is replayed from the file
+//     without asking the API; what it sent without learning the outcome is
+//     pending there, and the rerun looks it up until -settle after that
+//     send, however late Polar's lagging reads show it, before creating.
+//     Keys a killed run had in flight stay locked for -lease (15 s by
+//     default), which the rerun waits out.
+//   - Several processes on one host sharing the file (shards or not)
+//     create each key once, with no server: SQLite's locks serialise them.
+//     Each paces itself (-rate is one process's budget).
+//   - Records belong to the target they were made for — the API, the base
+//     URL, a hash of the credential — and a record of another target counts
+//     as none. So one file serves dry and live runs: a dry run's records
+//     never answer for -base-url or -live, and since each dry run has a new
+//     built-in fake, with credentials drawn for it, a dry run rerun creates
+//     again.
+//
+// Because the store holds every create an earlier run with it sent, a run
+// with it creates at once (bulk.Options.StoreRemembersEarlierRuns). With
+// -state off the store is the process's memory, which no rerun finds: a
+// run then cannot tell a fresh start from a resume whose creates Polar does
+// not show yet, and its first Polar creates wait -settle (bulk's resume
+// rule). An earlier run made with another store (-state off, another file,
+// another directory) is not in this one: rerun with the same store, or
+// wait -settle before rerunning.
+//
 // # Fleets
 //
 // -shard i/n takes only the lines whose key hashes (bulk.Shard) to shard i
 // of n, so that n processes split one input; a line whose key cannot be read
-// is reported by shard 0. -redis URL makes the processes share one
-// idempotency store and one rate budget (named by -redis-name: one per
-// token): redis://[user:password@]host:port[/db], rediss://… for TLS, or
-// host:port; SUBKIT_REDIS_URL gives it without putting a password on the
-// command line. No output ever shows the password.
+// is reported by shard 0. Processes on several machines share one store
+// instead of a file: -redis URL (one idempotency store and one rate budget,
+// named by -redis-name: one per token), redis://[user:password@]host:port[/db],
+// rediss://… for TLS, or host:port; or -postgres URL (the idempotency store
+// only: each process paces itself, so give each its share with -rate),
+// postgres://[user[:password]@]host[:port]/database[?sslmode=…].
+// SUBKIT_REDIS_URL and SUBKIT_POSTGRES_URL give them without putting a
+// password on the command line. -state, -redis and -postgres name one store
+// each: give one. No output ever shows a password.
 //
 // # Report and summary
 //
@@ -138,8 +178,9 @@
 // retry, retry_later, look_up) and may_be_applied says whether the create
 // may have happened. The progress counts the lines that ended; the summary —
 // items per outcome, what was not attempted, requests per API, 429 answers,
-// wall time — is printed on stderr at the end, and written as JSON with
-// -summary FILE.
+// wall time, and the store: which one (the state file's path, or the
+// server), how many of the run's keys it already knew, finished or pending —
+// is printed on stderr at the end, and written as JSON with -summary FILE.
 //
 // # Stopping and exit status
 //

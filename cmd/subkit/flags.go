@@ -26,6 +26,7 @@ type config struct {
 	store                          storeFlags
 	progress                       string
 	progressEvery, settle, timeout time.Duration
+	lease                          time.Duration
 }
 
 const bulkUsage = `usage: subkit bulk [flags] FILE
@@ -41,6 +42,15 @@ Where it sends: by default (-dry-run) the built-in fake APIs, seeded with what
 the input names, which live and die with this run; -base-url a server that
 outlives it, such as "subkit fake" (credentials from the environment, or the
 fake's own on this machine); -live the real APIs.
+
+What it remembers: the idempotency store, in the SQLite state file
+.subkit-state.db in the current directory (-state FILE for another, -state off
+for none), so that a run stopped or killed, rerun at once in the same
+directory — or several processes on this host sharing the file — create each
+key once, with no server. Its records belong to the target they were made for
+(API, base URL, credential): a dry run's never answer for a live run. -redis
+or -postgres share one store between the machines of a fleet (one store at a
+time).
 
 Columns (CSV) or fields (JSON Lines), named as the APIs name them:
   key                     the idempotency key (another column with -key)
@@ -89,6 +99,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, int) {
 	fs.StringVar(&c.progress, "progress", "auto", "progress display: bar, lines, none, or auto (a bar on a terminal, lines otherwise)")
 	fs.DurationVar(&c.progressEvery, "progress-every", 10*time.Second, "with -progress lines, how often to print one")
 	fs.DurationVar(&c.settle, "settle", subkit.DefaultRetryPolicy().SettleTime, "how long a create may take to become visible to look-ups (the client's RetryPolicy.SettleTime)")
+	fs.DurationVar(&c.lease, "lease", subkit.DefaultLockLease, "how long a key stays locked in the idempotency store by a process that dies holding it "+
+		"(renewed every third of it while a create runs): a rerun right after a kill waits up to this long for the keys the killed run had in flight")
 	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "deadline of each request, from when it may go: a wait for a turn on the rate limiter is not counted (0: none)")
 	files, err := parseArgs(fs, bulkUsage, args, stdout, stderr)
 	switch {
@@ -102,6 +114,10 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, int) {
 		return nil, exitUsage
 	}
 	c.input = files[0]
+	if err := c.store.check(fs); err != nil {
+		fmt.Fprintf(stderr, "subkit bulk: %v\n", err)
+		return nil, exitUsage
+	}
 	if err := c.check(); err != nil {
 		fmt.Fprintf(stderr, "subkit bulk: %v\n", err)
 		return nil, exitUsage
@@ -123,8 +139,8 @@ func (c *config) check() error {
 		return errors.New("-key: want a column name")
 	case c.progress != "auto" && c.progress != "bar" && c.progress != "lines" && c.progress != "none":
 		return fmt.Errorf("-progress %q: want bar, lines, none or auto", c.progress)
-	case c.progressEvery <= 0, c.settle <= 0, c.timeout < 0:
-		return errors.New("-progress-every and -settle must be positive, -timeout not negative")
+	case c.progressEvery <= 0, c.settle <= 0, c.lease <= 0, c.timeout < 0:
+		return errors.New("-progress-every, -settle and -lease must be positive, -timeout not negative")
 	}
 	if c.create != "" {
 		c.create = normalCreate(c.create)

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/subkit-go/subkit/subkittest"
 )
 
 // fakeProcess is "subkit fake" running as a process of its own, as users
@@ -41,6 +43,7 @@ type fakeProcess struct {
 func startFake(t *testing.T, adminToken string, args ...string) *fakeProcess {
 	t.Helper()
 	cmd := exec.Command(command(t), append([]string{"fake", "-addr", ":0"}, args...)...)
+	cmd.Dir = workDir(t)
 	cmd.Env = envWithout(adminTokenVar, "CHATDASH_AGENCY_KEY", "CHARGEFLOW_API_KEY", "POLAR_ACCESS_TOKEN")
 	if adminToken != "" {
 		cmd.Env = append(cmd.Env, adminTokenVar+"="+adminToken)
@@ -164,6 +167,15 @@ func (f *fakeProcess) keysHeld() map[string]int {
 	return n
 }
 
+// keysOf counts an in-process fake's Polar subscriptions per idempotency key.
+func keysOf(srv *subkittest.Server) map[string]int {
+	keys := map[string]int{}
+	for _, s := range srv.PolarSubscriptions() {
+		keys[fmt.Sprint(s.Metadata["subkit_idempotency_key"])]++
+	}
+	return keys
+}
+
 // lockedBuffer is a bytes.Buffer a process writes to while the test reads.
 type lockedBuffer struct {
 	mu  sync.Mutex
@@ -187,7 +199,7 @@ func envWithout(names ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		drop := name == redisURLVar
+		drop := name == redisURLVar || name == postgresURLVar
 		for _, n := range names {
 			drop = drop || name == n
 		}
@@ -232,7 +244,7 @@ func startBulk(t *testing.T, env []string, args ...string) *bulkProcess {
 	t.Helper()
 	p := &bulkProcess{cmd: exec.Command(command(t), append([]string{"bulk"}, args...)...),
 		stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
-	p.cmd.Env = env
+	p.cmd.Env, p.cmd.Dir = env, workDir(t)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	require.NoError(t, p.cmd.Start())
 	go func() {

@@ -126,8 +126,13 @@ func runBulk(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	otherShards := 0
 	start := time.Now()
 	items := c.itemsOf(format, data, s, &otherShards)
+	// The resume rule's wait is needed only where the store cannot vouch
+	// for earlier runs: a store that outlives the run holds every create an
+	// earlier run with it sent, and a built-in fake is new, so no earlier
+	// run sent it anything.
+	remembers := e.shared.remembers || e.fake != nil
 	for res := range bulk.Run(ctx, e.client, items, bulk.Options{Concurrency: c.concurrency, Total: sc.items,
-		SettleTime: c.settle, ProgressInterval: reportEvery, StopGrace: stopGrace, Progress: func(p bulk.Progress) {
+		SettleTime: c.settle, StoreRemembersEarlierRuns: remembers, ProgressInterval: reportEvery, StopGrace: stopGrace, Progress: func(p bulk.Progress) {
 			_ = rep.flush() // the report so far is on disk should the process die
 			disp.show(p)
 		}}) {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,13 +25,41 @@ var (
 )
 
 // TestMain builds the command once for the tests that run it as a user
-// would, and removes it at the end.
+// would, and removes it at the end. Every run of the command has a working
+// directory of its test's (workDir), where its default state file goes: one
+// left in the package's directory is a test that ran it elsewhere, and
+// fails the suite.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if buildDir != "" {
 		_ = os.RemoveAll(buildDir)
 	}
+	if _, err := os.Stat(defaultStateFile); err == nil {
+		fmt.Fprintf(os.Stderr, "a test left %s in the package's directory: run the command in workDir(t)\n", defaultStateFile)
+		_ = os.Remove(defaultStateFile)
+		for _, suffix := range []string{"-wal", "-shm"} {
+			_ = os.Remove(defaultStateFile + suffix)
+		}
+		code = 1
+	}
 	os.Exit(code)
+}
+
+// workDirs holds each test's working directory for the command.
+var workDirs sync.Map // *testing.T → string
+
+// workDir is the directory the command runs in for t, one per test, as a
+// user runs every command of a session in one directory: the default state
+// file (.subkit-state.db) a rerun finds is there.
+func workDir(t *testing.T) string {
+	t.Helper()
+	if dir, ok := workDirs.Load(t); ok {
+		return dir.(string)
+	}
+	dir := t.TempDir()
+	workDirs.Store(t, dir)
+	t.Cleanup(func() { workDirs.Delete(t) })
+	return dir
 }
 
 // command returns the path of the built command.
@@ -64,12 +93,13 @@ type invocation struct {
 }
 
 // fakeEnv is the environment of a run against srv: the credentials the fake
-// accepts, and none of the caller's.
+// accepts, and none of the caller's (nor a store's URL).
 func fakeEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if name != "CHATDASH_AGENCY_KEY" && name != "CHARGEFLOW_API_KEY" && name != "POLAR_ACCESS_TOKEN" {
+		if name != "CHATDASH_AGENCY_KEY" && name != "CHARGEFLOW_API_KEY" && name != "POLAR_ACCESS_TOKEN" &&
+			name != redisURLVar && name != postgresURLVar {
 			env = append(env, kv)
 		}
 	}
@@ -80,7 +110,7 @@ func fakeEnv() []string {
 func runCommand(t *testing.T, env []string, args ...string) invocation {
 	t.Helper()
 	cmd := exec.Command(command(t), args...)
-	cmd.Env = env
+	cmd.Env, cmd.Dir = env, workDir(t)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -158,6 +158,8 @@ type summary struct {
 	RequestsPerItem float64 `json:"requests_per_item"`
 	WallSeconds     float64 `json:"wall_seconds"`
 	Interrupted     bool    `json:"interrupted,omitempty"`
+	// Store is the idempotency store the run used, and what it knew.
+	Store *storeSummary `json:"store,omitempty"`
 	// BuiltInFake is, for a run against the built-in fake, the
 	// subscriptions it held per API when the run ended: it is gone with the
 	// process.
@@ -185,12 +187,66 @@ func newSummary(counts map[bulk.Outcome]int, e *env, otherShards int, wall time.
 	if ok > 0 {
 		s.RequestsPerItem = float64(total) / float64(ok)
 	}
+	s.Store = storeSummaryOf(e.shared)
 	if e.fake != nil {
 		s.BuiltInFake = map[string]int{string(subkit.Polar): len(e.fake.PolarSubscriptions()),
 			string(subkit.Chargeflow): len(e.fake.ChargeflowSubscriptions())}
 	}
 	s.ExitCode = exitCode(counts, interrupted)
 	return s
+}
+
+// storeSummary names the run's idempotency store and says how many of the
+// keys the run took it already knew: with a record of the same create's
+// target, finished (replayed from it, nothing sent) or pending (sent by an
+// earlier run that never learned the outcome: looked up until settled
+// before anything was sent).
+type storeSummary struct {
+	Kind  string `json:"kind"`  // sqlite, postgres, redis or memory
+	Where string `json:"where"` // the state file, or the server; never a password
+	// Keys is how many keys the run took in the store; Known how many of
+	// them it already knew, Pending how many of those were pending.
+	Keys    int `json:"keys"`
+	Known   int `json:"known"`
+	Pending int `json:"pending"`
+}
+
+func storeSummaryOf(s *sharedState) *storeSummary {
+	if s == nil {
+		return nil
+	}
+	sum := &storeSummary{Kind: string(s.kind), Where: s.where}
+	if s.store != nil {
+		c := s.store.counts()
+		sum.Keys, sum.Known, sum.Pending = c.Taken, c.Known, c.Pending
+	}
+	return sum
+}
+
+// String says which store the run used and what it knew.
+func (s *storeSummary) String() string {
+	var b strings.Builder
+	switch storeKind(s.Kind) {
+	case storeMemory:
+		return "the idempotency store was " + s.Where + ": nothing of this run is kept for a rerun but what the API shows"
+	case storeSQLite:
+		b.WriteString("the SQLite state file " + s.Where)
+	default:
+		b.WriteString("the idempotency store, " + s.Where + ",")
+	}
+	switch {
+	case s.Keys == 0:
+		b.WriteString(" was asked about no key")
+	case s.Known == 0:
+		fmt.Fprintf(&b, " knew none of the %d key(s) this run took", s.Keys)
+	default:
+		fmt.Fprintf(&b, " already knew %d of the %d key(s) this run took: %d finished, replayed from it without asking the API",
+			s.Known, s.Keys, s.Known-s.Pending)
+		if s.Pending > 0 {
+			fmt.Fprintf(&b, "; %d left pending by an earlier run, looked up until settled before anything was sent", s.Pending)
+		}
+	}
+	return b.String()
 }
 
 // The exit statuses of subkit bulk.
@@ -241,9 +297,13 @@ func (s *summary) String() string {
 	if s.Interrupted {
 		b.WriteString("; interrupted")
 	}
+	if s.Store != nil {
+		fmt.Fprintf(&b, "\nsubkit bulk: %s", s.Store)
+	}
 	if s.BuiltInFake != nil {
 		fmt.Fprintf(&b, "\nsubkit bulk: the built-in fake held %d Polar and %d Chargeflow subscription(s), and is gone with this run: "+
-			"a rerun starts from nothing. To see a rerun resume, serve a fake that outlives the run (\"subkit fake\") and give -base-url",
+			"a rerun starts from nothing, against a new built-in fake (a new address and credentials of its own, so a new target: "+
+			"the records of this one never answer for it, and it creates again). To see a rerun resume, serve a fake that outlives the run (\"subkit fake\") and give -base-url",
 			s.BuiltInFake[string(subkit.Polar)], s.BuiltInFake[string(subkit.Chargeflow)])
 	}
 	return b.String()
