@@ -46,20 +46,11 @@ type Item struct {
 // API returns the API the item's create goes to, or "" when the item names
 // no create or more than one.
 func (it Item) API() subkit.API {
-	n, api := 0, subkit.API("")
-	if it.Customer != nil {
-		n, api = n+1, subkit.Polar
-	}
-	if it.ExternalCustomer != nil {
-		n, api = n+1, subkit.Polar
-	}
-	if it.Dispute != nil {
-		n, api = n+1, subkit.Chargeflow
-	}
-	if n != 1 {
+	k, ok := it.Kind()
+	if !ok {
 		return ""
 	}
-	return api
+	return k.API
 }
 
 // ErrInvalidItem is what an item that Run cannot send fails with (its
@@ -93,17 +84,18 @@ func (it *Item) check() error {
 	case utf8.RuneCountInString(k) > maxKeyChars:
 		problems = append(problems, fmt.Sprintf("key must be at most %d characters, got %d", maxKeyChars, utf8.RuneCountInString(k)))
 	}
-	n := 0
-	for _, set := range []bool{it.Customer != nil, it.ExternalCustomer != nil, it.Dispute != nil} {
-		if set {
+	n, fields := 0, make([]string, 0, 3)
+	for _, k := range Kinds() {
+		fields = append(fields, k.Field)
+		if k.set(it) {
 			n++
 		}
 	}
 	switch {
 	case n == 0:
-		problems = append(problems, "no create: set one of Customer, ExternalCustomer, Dispute")
+		problems = append(problems, "no create: set one of "+strings.Join(fields, ", "))
 	case n > 1:
-		problems = append(problems, "several creates: set only one of Customer, ExternalCustomer, Dispute")
+		problems = append(problems, "several creates: set only one of "+strings.Join(fields, ", "))
 	case it.Dispute == nil && it.DisputeID != "":
 		problems = append(problems, "DisputeID is set without Dispute")
 	}

@@ -249,13 +249,8 @@ func (r *runner) create(ctx context.Context, j job) Result {
 	res := Result{Index: j.index, Item: j.item, API: j.api}
 	opts := []subkit.CallOption{subkit.WithIdempotencyKey(j.item.Key), subkit.WithResponseInfo(&res.Info)}
 	var err error
-	switch it := &j.item; {
-	case it.Customer != nil:
-		res.Subscription, err = r.c.Subscriptions.CreateForCustomer(cctx, it.Customer, append(opts, subkit.WithKeyLookup(j.looked))...)
-	case it.ExternalCustomer != nil:
-		res.Subscription, err = r.c.Subscriptions.CreateForExternalCustomer(cctx, it.ExternalCustomer, append(opts, subkit.WithKeyLookup(j.looked))...)
-	case it.Dispute != nil:
-		res.Dispute, err = r.c.Subscriptions.CreateForDispute(cctx, it.DisputeID, it.Dispute, opts...)
+	if k, ok := j.item.Kind(); ok { // checked before the item was queued
+		err = k.create(cctx, r.c, &j.item, opts, j.looked, &res)
 	}
 	res.Outcome, res.Err = outcomeOf(res.Info, err), err
 	if res.Outcome == Failed && ctx.Err() != nil && errors.Is(err, context.Canceled) {

@@ -186,7 +186,10 @@ type heldRequest struct {
 const maxBodyEcho = 64 << 10
 
 func (a *admin) requests(w http.ResponseWriter, r *http.Request) {
-	apis := []subkit.API{subkit.ChatDash, subkit.Chargeflow, subkit.Polar}
+	var apis []subkit.API
+	for _, info := range subkit.APIs() {
+		apis = append(apis, info.API)
+	}
 	if name := r.URL.Query().Get("api"); name != "" {
 		api, ok := apiNamed(name)
 		if !ok {

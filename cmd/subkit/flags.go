@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/subkit-go/subkit"
+	"github.com/subkit-go/subkit/bulk"
 )
 
 // config is what the flags of subkit bulk ask for.
@@ -144,8 +145,8 @@ func (c *config) check() error {
 	}
 	if c.create != "" {
 		c.create = normalCreate(c.create)
-		if c.create != createPolarCustomer && c.create != createPolarExternal && c.create != createChargeflow {
-			return fmt.Errorf("-create %q: want one of %s (ChatDash creates cannot be made in bulk)", clip(c.create, 100), strings.Join(creates, ", "))
+		if _, ok := bulk.KindNamed(c.create); !ok {
+			return fmt.Errorf("-create %q: want one of %s (ChatDash creates cannot be made in bulk)", clip(c.create, 100), strings.Join(createNames(), ", "))
 		}
 	}
 	return nil

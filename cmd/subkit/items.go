@@ -11,18 +11,52 @@ import (
 	"github.com/subkit-go/subkit/bulk"
 )
 
-// The creates a line can ask for, in the create column or -create.
+// The input's own columns, and the create it refuses by name.
 const (
-	createPolarCustomer  = "polar-customer"
-	createPolarExternal  = "polar-external-customer"
-	createChargeflow     = "chargeflow-dispute"
 	createChatDash       = "chatdash-connect"
 	createColumn         = "create"
 	metadataColumn       = "metadata"
 	metadataColumnPrefix = "metadata."
 )
 
-var creates = []string{createPolarCustomer, createPolarExternal, createChargeflow}
+// lineKind is how a line asking for one kind of create (bulk.Kinds, by
+// name) is read: the columns it cannot do without besides the key (a line
+// without one fails, so an input whose every line lacks it is refused as a
+// whole), and how its params are made.
+type lineKind struct {
+	required []string
+	read     func(l *line, it *bulk.Item)
+}
+
+// lineKinds reads every kind in bulk's table of kinds; a test checks that
+// the two name the same kinds.
+func lineKinds() map[string]lineKind {
+	return map[string]lineKind{
+		"polar-customer": {[]string{"product_id", "customer_id"}, func(l *line, it *bulk.Item) {
+			it.Customer = &subkit.CustomerSubscriptionParams{ProductID: l.required("product_id", "the free product's UUID"),
+				CustomerID: l.required("customer_id", "Polar's customer UUID"), Metadata: l.metadata()}
+		}},
+		"polar-external-customer": {[]string{"product_id", "external_customer_id"}, func(l *line, it *bulk.Item) {
+			it.ExternalCustomer = &subkit.ExternalCustomerSubscriptionParams{ProductID: l.required("product_id", "the free product's UUID"),
+				ExternalCustomerID: l.required("external_customer_id", "your ID of the Polar customer"), Metadata: l.metadata()}
+		}},
+		"chargeflow-dispute": {[]string{"dispute_id", "source_id", "created_at", "start_date", "frequency", "frequency_count"},
+			func(l *line, it *bulk.Item) {
+				it.DisputeID = l.required("dispute_id", "24 hex characters")
+				it.Dispute = l.dispute()
+			}},
+	}
+}
+
+// createNames are the names of the creates a line can ask for, in the
+// create column or -create: bulk's kinds, in its order.
+func createNames() []string {
+	var names []string
+	for _, k := range bulk.Kinds() {
+		names = append(names, k.Name)
+	}
+	return names
+}
 
 // The columns each create reads, named as the API's own fields.
 var (
@@ -203,23 +237,17 @@ func (s *schema) item(rec record) (bulk.Item, error) {
 	}
 	create := s.create
 	if create == "" {
-		create = normalCreate(l.required(createColumn, "one of "+strings.Join(creates, ", ")+"; or give -create"))
+		create = normalCreate(l.required(createColumn, "one of "+strings.Join(createNames(), ", ")+"; or give -create"))
 	}
-	switch create {
-	case "":
-	case createPolarCustomer:
-		it.Customer = &subkit.CustomerSubscriptionParams{ProductID: l.required("product_id", "the free product's UUID"),
-			CustomerID: l.required("customer_id", "Polar's customer UUID"), Metadata: l.metadata()}
-	case createPolarExternal:
-		it.ExternalCustomer = &subkit.ExternalCustomerSubscriptionParams{ProductID: l.required("product_id", "the free product's UUID"),
-			ExternalCustomerID: l.required("external_customer_id", "your ID of the Polar customer"), Metadata: l.metadata()}
-	case createChargeflow:
-		it.DisputeID = l.required("dispute_id", "24 hex characters")
-		it.Dispute = l.dispute()
-	case createChatDash:
+	kind, known := lineKinds()[create]
+	switch {
+	case create == "":
+	case known:
+		kind.read(l, &it)
+	case create == createChatDash:
 		l.fail(createColumn, "ChatDash creates cannot be made in bulk: ChatDash stores nothing a create can be found by, so they can be neither keyed nor resumed (make them one at a time with CreateConnect, FindConnect after an unknown outcome)")
 	default:
-		l.fail(createColumn, "unknown create %q: want one of %s", clip(create, 100), strings.Join(creates, ", "))
+		l.fail(createColumn, "unknown create %q: want one of %s", clip(create, 100), strings.Join(createNames(), ", "))
 	}
 	if len(l.problems) > 0 {
 		return it, joinProblems(l.problems)
@@ -272,15 +300,8 @@ func (ps lineProblems) Error() string {
 	return fmt.Sprintf("line %d: %s", ps[0].line, strings.Join(parts, "; "))
 }
 
-// createOf names an item's create as the input does.
+// createOf names an item's create as the input does ("" for none).
 func createOf(it bulk.Item) string {
-	switch {
-	case it.Customer != nil:
-		return createPolarCustomer
-	case it.ExternalCustomer != nil:
-		return createPolarExternal
-	case it.Dispute != nil:
-		return createChargeflow
-	}
-	return ""
+	k, _ := it.Kind()
+	return k.Name
 }

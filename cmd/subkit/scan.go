@@ -66,15 +66,6 @@ type scan struct {
 // maxSameKey bounds how many lines sharing a key the scan remembers.
 const maxSameKey = 10
 
-// requiredColumns are the columns each create cannot do without, besides
-// the key: a line without one fails, so an input whose every line lacks it
-// is refused as a whole.
-var requiredColumns = map[string][]string{
-	createPolarCustomer: {"product_id", "customer_id"},
-	createPolarExternal: {"product_id", "external_customer_id"},
-	createChargeflow:    {"dispute_id", "source_id", "created_at", "start_date", "frequency", "frequency_count"},
-}
-
 // scan reads the whole input once before anything is sent. A problem of the
 // input as a whole — a header that cannot be read, a column every line
 // needs and none has, no line at all — is its error: reported once, the
@@ -181,11 +172,12 @@ func (s *schema) missingColumns(header []string, given map[string]map[string]boo
 		}
 		if !anyCreate {
 			problems = append(problems, missing(createColumn, "and there is no -create: say which create the lines make ("+
-				strings.Join(creates, ", ")+")"))
+				strings.Join(createNames(), ", ")+")"))
 		}
 	}
 	for _, create := range slices.Sorted(maps.Keys(given)) {
-		cols, known := requiredColumns[create]
+		kind, known := lineKinds()[create]
+		cols := kind.required
 		if !known {
 			continue // an unknown create fails its own lines, each with its line number
 		}
