@@ -71,10 +71,10 @@
 //     run's first SettleTime. Keys found absent by a look-up made at or
 //     after run start + SettleTime need no second check, since everything
 //     created before the run started is visible by then.
-//   - So a run's first Polar creates wait until run start + SettleTime,
-//     fresh run or not: look-ups that may not show an earlier run yet
-//     cannot tell a fresh run from a resume. The wait costs a run that
-//     long once, and one more look-up.
+//   - So a run whose first look-ups miss keys creates none of them before
+//     run start + SettleTime, fresh run or not: look-ups that may not show
+//     an earlier run yet cannot tell a fresh run from a resume. The wait
+//     costs a run that long once, and one more look-up.
 //   - Unless Options.StoreRemembersEarlierRuns says that the client's
 //     idempotency store holds every earlier run's sends (a subkitsql or
 //     subkitredis store every run shares): every keyed create claims its key
@@ -82,14 +82,14 @@
 //     settles a pending one itself before creating. Then Run skips the
 //     rule, and a fresh run creates at once.
 //
-// A page whose answer cannot be read — a subscription in it larger than
-// the SDK reads, say — is looked up again in halves, down to single keys,
-// so that it fails only the items it concerns; the others go on.
-//
 // The rule needs SettleTime to cover the look-ups' lag behind a create: a
 // create the API shows later than that can still be made twice, by a rerun
 // as by any call (see the SDK's guarantee table). It does not depend on the
 // order of the input: a rerun may read its lines in another order.
+//
+// A page whose answer cannot be read — a subscription in it larger than
+// the SDK reads, say — is looked up again in halves, down to single keys,
+// so that it fails only the items it concerns; the others go on.
 //
 // # Stopping
 //

@@ -324,6 +324,7 @@ func TestBulkUsageErrors(t *testing.T) {
 		{[]string{"bulk"}, "want one input FILE"},
 		{[]string{"bulk", "-rate", "polar=fast", path}, "want N/DURATION"},
 		{[]string{"bulk", "-shard", "3/3", path}, "want i/n with 0 ≤ i < n"},
+		{[]string{"bulk", "-lease", "0s", path}, "-progress-every, -settle and -lease must be positive"},
 		{[]string{"bulk", "-create", "chatdash-connect", path}, "ChatDash creates cannot be made in bulk"},
 		{[]string{"bulk", "-production", path}, "-production only makes sense with -live"},
 		{[]string{"bulk", "-live", "-base-url", "http://127.0.0.1:1", path}, "give -live or -base-url, not both"},
