@@ -189,8 +189,12 @@ func TestTenThousandCallsLeaveNoGrowth(t *testing.T) {
 	after := settleGoroutines(baseline, 5*time.Second)
 	t.Logf("%d calls in %v (%v); server: %d connection(s) opened, at most %d at once, %d open after CloseIdleConnections; goroutines: %d before, %d after the calls (idle connection kept), %d after CloseIdleConnections",
 		calls, elapsed.Round(time.Millisecond), chaos.Counts(kinds), opened, maxConns, open, baseline, during, after)
-	if opened != 1 {
-		t.Errorf("%d connections opened for %d sequential calls, want 1 (a body left unread or unclosed stops reuse)", opened, calls)
+	// One connection serves them all on a quiet machine. Under load the next
+	// call can start before net/http has put the last one back in its idle
+	// pool, and dials: a few. A body left unread or unclosed stops reuse for
+	// every call of its kind (thousands here): at most one in a hundred.
+	if opened > calls/100 {
+		t.Errorf("%d connections opened for %d sequential calls, want at most %d (a body left unread or unclosed stops reuse)", opened, calls, calls/100)
 	}
 	if open != 0 {
 		t.Errorf("%d connections still open after CloseIdleConnections", open)

@@ -220,7 +220,13 @@ func TestRerunAtOnceWhileEveryEarlierCreateIsInvisible(t *testing.T) {
 	assert.Less(t, reqs[0].Time.Sub(firstCreate), invisibleLag, "the rerun's first look-up came while every create was invisible")
 	assert.Equal(t, map[bulk.Outcome]int{bulk.Replayed: n}, countOutcomes(got))
 	assert.Equal(t, 0, trafficOf(reqs).posts, "nothing created again")
-	assert.Equal(t, []int{100, 100, 50}, keys, "page 1 again at run start + SettleTime, page 2 once, after it")
+	// Page 1, then its missing keys again at run start + SettleTime (all
+	// of them, unless a loaded machine let some become visible first), then
+	// page 2 once, after it.
+	require.Len(t, keys, 3, "page 1 again at run start + SettleTime, page 2 once, after it: %v", keys)
+	assert.Equal(t, 100, keys[0])
+	assert.True(t, keys[1] > 0 && keys[1] <= 100, "page 1's missing keys looked up again: %v", keys)
+	assert.Equal(t, 50, keys[2])
 	for k, c := range keysOnServer(f.Server) {
 		require.Equal(t, 1, c, "key %s", k)
 	}
