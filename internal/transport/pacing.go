@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 )
 
 // Limiter paces requests: Wait blocks until one may be sent, or until ctx
@@ -26,20 +27,42 @@ type gates struct {
 	gate    func(ctx context.Context) error
 }
 
+// gateHold is how long a Gate may hold an attempt after its Limiter let it
+// go before the attempt takes a new turn: a Gate that waited out a store
+// that dropped for a moment would otherwise release every attempt it held
+// at once, past the Limiter's pace.
+const gateHold = 100 * time.Millisecond
+
 func (p paced) RoundTrip(req *http.Request) (*http.Response, error) {
 	if g, ok := req.Context().Value(limiterKey{}).(gates); ok {
-		if g.limiter != nil {
-			if err := g.limiter.Wait(req.Context()); err != nil {
-				return nil, &WaitError{Err: err, what: "waiting on the rate limiter"}
-			}
-		}
-		if g.gate != nil {
-			if err := g.gate(req.Context()); err != nil {
-				return nil, &WaitError{Err: err, what: "before sending"}
-			}
+		if err := g.pass(req.Context()); err != nil {
+			return nil, err
 		}
 	}
 	return p.next.RoundTrip(req)
+}
+
+// pass waits on the Limiter, then the Gate; a Gate that held the attempt
+// longer than gateHold sends it back for a new turn (at most three times:
+// a Gate that keeps holding stops the attempt itself).
+func (g gates) pass(ctx context.Context) error {
+	for turn := 0; ; turn++ {
+		if g.limiter != nil {
+			if err := g.limiter.Wait(ctx); err != nil {
+				return &WaitError{Err: err, what: "waiting on the rate limiter"}
+			}
+		}
+		if g.gate == nil {
+			return nil
+		}
+		start := time.Now()
+		if err := g.gate(ctx); err != nil {
+			return &WaitError{Err: err, what: "before sending"}
+		}
+		if g.limiter == nil || time.Since(start) < gateHold || turn == 3 {
+			return nil
+		}
+	}
 }
 
 // WaitError is an attempt that never started because waiting on its
