@@ -209,7 +209,7 @@ func (r *fleetRun) run(rng *rand.Rand) FleetTally {
 }
 
 // cutLinks, when the store's links can be cut, cuts a random client's link
-// for 50–250 ms every 300–600 ms until stopped, and the first time for
+// for 50–150 ms every 600–1200 ms until stopped, and the first time for
 // longer than the lease, so that a holder loses its lease mid-create. The
 // returned function stops it and restores every link; it may be called
 // more than once.
@@ -227,9 +227,9 @@ func (r *fleetRun) cutLinks(rng *rand.Rand) (stop func()) {
 		}
 		for n := 0; ; n++ {
 			i := rng.IntN(FleetClients)
-			down := time.Duration(50+rng.IntN(200)) * time.Millisecond
+			down := time.Duration(50+rng.IntN(100)) * time.Millisecond
 			if n == 0 {
-				down = fleetLease + 500*time.Millisecond
+				down = fleetLease + 200*time.Millisecond
 			}
 			r.f.Cut(i, true)
 			select {
@@ -243,7 +243,7 @@ func (r *fleetRun) cutLinks(rng *rand.Rand) (stop func()) {
 			select {
 			case <-quit:
 				return
-			case <-time.After(time.Duration(300+rng.IntN(300)) * time.Millisecond):
+			case <-time.After(time.Duration(600+rng.IntN(600)) * time.Millisecond):
 			}
 		}
 	}()
