@@ -26,30 +26,24 @@ import (
 // to, as Polar's own hosts are by default.
 
 const (
-	onceAttemptTimeout = 60 * time.Millisecond
+	onceAttemptTimeout = chaos.OnceAttemptTimeout
 	onceSettleTime     = 400 * time.Millisecond
 	onceReadLag        = 300 * time.Millisecond
 	onceWindowLimit    = 200
 	// A late commit lands 20ms after its attempt timed out, well within
 	// SettleTime: the guarantee's bound, which the look-up must wait out.
-	onceLateCommit = onceAttemptTimeout + 20*time.Millisecond
+	onceLateCommit = chaos.OnceLateCommit
 )
 
-// onceFaults is what a request meets: mostly nothing, else a fault on
-// whichever request comes (a create or a look-up).
+// onceFaults is what a request meets: internal/chaos's exactly-once faults
+// (mostly nothing, else a fault on whichever request comes), whose times
+// are this file's.
 func onceFaults() []chaosFault {
-	return []chaosFault{
-		{24, subkittest.Delay(0)},
-		{1, subkittest.RateLimited("0")},
-		{1, subkittest.RateLimited("")},
-		{1, subkittest.Respond(503, `{"message":"Service Unavailable"}`)},
-		{1, subkittest.RespondAfterHandling(500, `{"message":"Internal Server Error"}`)},
-		{1, subkittest.CloseBeforeHandling()},
-		{1, subkittest.CloseAfterHandling()},
-		{1, subkittest.Delay(3 * onceAttemptTimeout)}, // applied at once, answered after the attempt gave up
-		{1, subkittest.CommitLate(onceLateCommit)},
-		{1, subkittest.MalformedBody()},
+	var f []chaosFault
+	for _, w := range chaos.OnceFaults() {
+		f = append(f, chaosFault{w.Weight, w.Fault})
 	}
+	return f
 }
 
 func TestExactlyOnceChaos(t *testing.T) {
