@@ -119,7 +119,6 @@ func (o *onceCall) run(ctx context.Context, tr *transport.Request) error {
 			o.free(ctx) // definite: the key is free again
 			return err
 		}
-		o.sent = true
 		m, li, lerr := o.settle(ctx, failedAt)
 		if lerr != nil {
 			o.unlock(ctx) // the record stays pending from the last send: a later call settles from there

@@ -29,7 +29,6 @@ type onceCall struct {
 	// markedAt is when the last "sending" mark was asked of the store
 	// (local monotonic clock); zero before the first.
 	markedAt time.Time
-	sent     bool // an attempt may have been applied
 }
 
 // fence is what the holder knows of its lease on the local monotonic
