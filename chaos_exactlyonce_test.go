@@ -30,9 +30,6 @@ const (
 	onceSettleTime     = 400 * time.Millisecond
 	onceReadLag        = 300 * time.Millisecond
 	onceWindowLimit    = 200
-	// A late commit lands 20ms after its attempt timed out, well within
-	// SettleTime: the guarantee's bound, which the look-up must wait out.
-	onceLateCommit = chaos.OnceLateCommit
 )
 
 // onceFaults is what a request meets: internal/chaos's exactly-once faults
